@@ -1,0 +1,26 @@
+/// Fixed-width big-endian integers: the key encoding that makes LMDB's byte order numeric order.
+public enum BigEndian {
+    public static func bytes(_ value: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: value.bigEndian) { Array($0) }
+    }
+
+    public static func bytes(_ value: UInt32) -> [UInt8] {
+        withUnsafeBytes(of: value.bigEndian) { Array($0) }
+    }
+
+    /// Reads a `UInt64` from the 8 bytes at `offset`; `nil` when fewer remain.
+    public static func uint64(_ bytes: some Collection<UInt8>, at offset: Int = 0) -> UInt64? {
+        guard bytes.count >= offset + 8 else { return nil }
+        var value: UInt64 = 0
+        for byte in bytes.dropFirst(offset).prefix(8) { value = value << 8 | UInt64(byte) }
+        return value
+    }
+
+    /// Reads a `UInt32` from the 4 bytes at `offset`; `nil` when fewer remain.
+    public static func uint32(_ bytes: some Collection<UInt8>, at offset: Int = 0) -> UInt32? {
+        guard bytes.count >= offset + 4 else { return nil }
+        var value: UInt32 = 0
+        for byte in bytes.dropFirst(offset).prefix(4) { value = value << 8 | UInt32(byte) }
+        return value
+    }
+}

@@ -1,0 +1,45 @@
+import CLMDB
+
+/// A position in one database, valid only inside ``Transaction/withCursor(_:_:)``.
+/// Every move returns a copy of the entry it lands on, or `nil` past either end.
+public struct Cursor {
+    let handle: OpaquePointer
+    let database: Database
+    unowned let transaction: Transaction
+
+    /// One stored entry, copied out of the map.
+    public struct Entry: Equatable, Sendable {
+        public let key: [UInt8]
+        public let value: [UInt8]
+    }
+
+    public func first() throws -> Entry? { try move(MDB_FIRST) }
+    public func last() throws -> Entry? { try move(MDB_LAST) }
+    public func next() throws -> Entry? { try move(MDB_NEXT) }
+    public func previous() throws -> Entry? { try move(MDB_PREV) }
+
+    /// The first entry whose key is greater than or equal to `key` (`MDB_SET_RANGE`).
+    public func seek(atLeast key: [UInt8]) throws -> Entry? {
+        try key.withUnsafeBytes { keyBytes in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var v = MDB_val()
+            return try position(&k, &v, MDB_SET_RANGE)
+        }
+    }
+
+    private func move(_ op: MDB_cursor_op) throws -> Entry? {
+        var k = MDB_val()
+        var v = MDB_val()
+        return try position(&k, &v, op)
+    }
+
+    private func position(_ k: inout MDB_val, _ v: inout MDB_val, _ op: MDB_cursor_op) throws -> Entry? {
+        transaction.countRead()
+        let code = mdb_cursor_get(handle, &k, &v, op)
+        if code == MDB_NOTFOUND { return nil }
+        try check(code, "mdb_cursor_get(\(database.name))")
+        return Entry(
+            key: Array(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size)),
+            value: Array(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size)))
+    }
+}

@@ -1,0 +1,259 @@
+import CLMDB
+import Glibc
+
+/// How one try at a write transaction ended.
+private enum WriteAttempt<T> {
+    case done(T)
+    case mapResized
+    case mapFull
+}
+
+/// How to open an ``Environment``.
+public struct EnvironmentOptions: Sendable {
+    /// The map size to ask for, in bytes. `nil` keeps the size the environment was last given
+    /// (by this or another process), or LMDB's default for a new one. The map grows by itself when a
+    /// write needs more room, so this is a starting point, not a limit.
+    public var mapSize: Int?
+    /// Room for named databases (`mdb_env_set_maxdbs`).
+    public var maxDatabases: UInt32 = 32
+    /// Reader slots shared by all processes (`mdb_env_set_maxreaders`).
+    public var maxReaders: UInt32 = 126
+    /// Open without write access (`MDB_RDONLY`).
+    public var readOnly = false
+
+    public init(mapSize: Int? = nil, maxDatabases: UInt32 = 32, maxReaders: UInt32 = 126, readOnly: Bool = false) {
+        self.mapSize = mapSize
+        self.maxDatabases = maxDatabases
+        self.maxReaders = maxReaders
+        self.readOnly = readOnly
+    }
+}
+
+/// The environment's durability settings, read back from LMDB (`mdb_env_get_flags`).
+public struct Durability: Sendable, Equatable {
+    /// `MDB_NOSYNC`: commits are not flushed to disk.
+    public let noSync: Bool
+    /// `MDB_NOMETASYNC`: the meta page is not flushed at commit.
+    public let noMetaSync: Bool
+    /// `MDB_MAPASYNC`: with a writable map, flushes are asynchronous.
+    public let mapAsync: Bool
+    /// `MDB_WRITEMAP`: writes go through a writable memory map.
+    public let writeMap: Bool
+
+    /// Every commit is flushed, data and meta page, before it returns.
+    public var isFullSync: Bool { !noSync && !noMetaSync && !mapAsync }
+}
+
+/// What `mdb_env_info` and `mdb_env_stat` tell about the environment.
+public struct EnvironmentInfo: Sendable, Equatable {
+    public let mapSize: Int
+    public let lastPageNumber: Int
+    public let pageSize: Int
+    public let maxReaders: Int
+    public let readersInUse: Int
+    /// Bytes of the map that hold pages: (last page number + 1) × page size.
+    public var usedBytes: Int { (lastPageNumber + 1) * pageSize }
+}
+
+/// An open LMDB environment: one directory holding `data.mdb` and `lock.mdb`, shared by any number of
+/// processes (one writer at a time, many readers).
+///
+/// Transactions are scoped to closures: ``read(_:)`` and ``write(_:)``. A write that hits
+/// `MDB_MAP_FULL` grows the map and runs its closure again from the start, so write closures must not
+/// have effects outside the transaction that a second run would repeat. The corresponding C type is
+/// `MDB_env`.
+public final class Environment: @unchecked Sendable {
+    // @unchecked: LMDB's environment handle is thread-safe when opened with MDB_NOTLS (read
+    // transactions are not tied to threads, write transactions are serialised by LMDB's own mutex);
+    // the one unsafe operation, changing the map size, is guarded by `mapLock`.
+    let handle: OpaquePointer
+    /// The directory holding the environment's files.
+    public let path: String
+    public let isReadOnly: Bool
+    private let mapLock = ReaderWriterLock()
+    /// The largest step a single growth takes, so that a big map does not double without bound.
+    private static let maxGrowthStep = 1 << 30
+
+    /// Opens (or creates, unless read-only) the environment in the directory `path`, which must exist.
+    /// Stale reader slots left by killed processes are cleared.
+    public init(path: String, options: EnvironmentOptions = EnvironmentOptions()) throws {
+        var env: OpaquePointer?
+        try check(mdb_env_create(&env), "mdb_env_create")
+        guard let env else { throw LMDBError(code: ENOMEM, operation: "mdb_env_create") }
+        do {
+            try check(mdb_env_set_maxdbs(env, MDB_dbi(options.maxDatabases)), "mdb_env_set_maxdbs")
+            try check(mdb_env_set_maxreaders(env, options.maxReaders), "mdb_env_set_maxreaders")
+            if let mapSize = options.mapSize {
+                try check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
+            }
+            var flags = UInt32(MDB_NOTLS)
+            if options.readOnly { flags |= UInt32(MDB_RDONLY) }
+            try check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open(\(path))")
+            var dead: Int32 = 0
+            try check(mdb_reader_check(env, &dead), "mdb_reader_check")
+        } catch {
+            // Only this path closes the handle: `deinit` does not run for an instance whose stored
+            // properties were never all initialised.
+            mdb_env_close(env)
+            throw error
+        }
+        self.handle = env
+        self.path = path
+        self.isReadOnly = options.readOnly
+    }
+
+    deinit {
+        mdb_env_close(handle)
+    }
+
+    /// Opens named databases once, creating those that are missing (unless the environment is
+    /// read-only, when a missing one is an error). Handles stay valid for the environment's life.
+    /// When all exist they are opened in a read transaction, so opening never waits for a writer.
+    /// The corresponding C function is `mdb_dbi_open`.
+    public func openDatabases(_ specs: [(name: String, flags: DatabaseFlags)]) throws -> [Database] {
+        func open(_ txn: Transaction, create: Bool) throws -> [Database] {
+            try specs.map { spec in
+                var dbi = MDB_dbi()
+                let flags = spec.flags.rawValue | (create ? UInt32(MDB_CREATE) : 0)
+                try check(mdb_dbi_open(txn.handle, spec.name, flags, &dbi), "mdb_dbi_open(\(spec.name))")
+                return Database(handle: dbi, name: spec.name)
+            }
+        }
+        do {
+            // A read transaction must be committed, not aborted, for its new handles to survive it.
+            return try read(commit: true) { try open($0, create: false) }
+        } catch let error as LMDBError where error.isNotFound && !isReadOnly {
+            return try write { try open($0, create: true) }
+        }
+    }
+
+    /// Runs `body` in a read-only transaction that sees one consistent snapshot.
+    public func read<T>(_ body: (Transaction) throws -> T) throws -> T {
+        try read(commit: false, body)
+    }
+
+    private func read<T>(commit: Bool, _ body: (Transaction) throws -> T) throws -> T {
+        while true {
+            let outcome: T? = try mapLock.withShared {
+                guard let txn = try begin(flags: UInt32(MDB_RDONLY)) else { return nil }
+                let result: T
+                do {
+                    result = try body(txn)
+                } catch {
+                    mdb_txn_abort(txn.handle)
+                    throw error
+                }
+                if commit {
+                    try check(mdb_txn_commit(txn.handle), "mdb_txn_commit")
+                } else {
+                    mdb_txn_abort(txn.handle)
+                }
+                return result
+            }
+            if let outcome { return outcome }
+            try adoptGrownMap()
+        }
+    }
+
+    /// Runs `body` in the write transaction (one at a time across all processes). Returning commits
+    /// (durably, unless the environment was configured otherwise); throwing aborts. When the map is
+    /// full the transaction is aborted, the map grown, and `body` run again.
+    public func write<T>(_ body: (Transaction) throws -> T) throws -> T {
+        try write(commit: true, body)
+    }
+
+    /// Runs `body` in a write transaction that is always aborted: what it would do is seen by `body`
+    /// and by nobody else (a dry run).
+    public func writeAndDiscard<T>(_ body: (Transaction) throws -> T) throws -> T {
+        try write(commit: false, body)
+    }
+
+    private func write<T>(commit: Bool, _ body: (Transaction) throws -> T) throws -> T {
+        while true {
+            let attempt: WriteAttempt<T> = try mapLock.withShared {
+                guard let txn = try begin(flags: 0) else { return .mapResized }
+                let result: T
+                do {
+                    result = try body(txn)
+                } catch let error as LMDBError where error.isMapFull {
+                    mdb_txn_abort(txn.handle)
+                    return .mapFull
+                } catch {
+                    mdb_txn_abort(txn.handle)
+                    throw error
+                }
+                guard commit else {
+                    mdb_txn_abort(txn.handle)
+                    return .done(result)
+                }
+                // mdb_txn_commit frees the transaction whatever it returns: never abort after it.
+                let code = mdb_txn_commit(txn.handle)
+                if code == MDB_MAP_FULL { return .mapFull }
+                try check(code, "mdb_txn_commit")
+                return .done(result)
+            }
+            switch attempt {
+            case .done(let result): return result
+            case .mapResized: try adoptGrownMap()
+            case .mapFull: try growMap()
+            }
+        }
+    }
+
+    /// Begins a transaction; `nil` means another process grew the map and it must be adopted first.
+    private func begin(flags: UInt32) throws -> Transaction? {
+        var txn: OpaquePointer?
+        let code = mdb_txn_begin(handle, nil, flags, &txn)
+        if code == MDB_MAP_RESIZED { return nil }
+        try check(code, "mdb_txn_begin")
+        return Transaction(handle: txn!, isWritable: flags & UInt32(MDB_RDONLY) == 0)
+    }
+
+    /// Takes on the map size another process committed (`mdb_env_set_mapsize(env, 0)`).
+    private func adoptGrownMap() throws {
+        try mapLock.withExclusive {
+            try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize")
+        }
+    }
+
+    /// Makes the map larger: to the size another process already committed if that is larger,
+    /// otherwise by doubling (at most ``maxGrowthStep`` at a time). No transaction of this process
+    /// is open while it runs.
+    private func growMap() throws {
+        try mapLock.withExclusive {
+            let before = rawInfo().me_mapsize
+            try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize")
+            let adopted = rawInfo().me_mapsize
+            if adopted > before { return }
+            let grown = before + min(before, Self.maxGrowthStep)
+            try check(mdb_env_set_mapsize(handle, grown), "mdb_env_set_mapsize")
+        }
+    }
+
+    private func rawInfo() -> MDB_envinfo {
+        var info = MDB_envinfo()
+        mdb_env_info(handle, &info)
+        return info
+    }
+
+    /// The map size, page usage and reader slots.
+    public var info: EnvironmentInfo {
+        mapLock.withShared {
+            let raw = rawInfo()
+            var stat = MDB_stat()
+            mdb_env_stat(handle, &stat)
+            return EnvironmentInfo(
+                mapSize: raw.me_mapsize, lastPageNumber: raw.me_last_pgno, pageSize: Int(stat.ms_psize),
+                maxReaders: Int(raw.me_maxreaders), readersInUse: Int(raw.me_numreaders))
+        }
+    }
+
+    /// The durability flags in force.
+    public var durability: Durability {
+        var flags: UInt32 = 0
+        mdb_env_get_flags(handle, &flags)
+        return Durability(
+            noSync: flags & UInt32(MDB_NOSYNC) != 0, noMetaSync: flags & UInt32(MDB_NOMETASYNC) != 0,
+            mapAsync: flags & UInt32(MDB_MAPASYNC) != 0, writeMap: flags & UInt32(MDB_WRITEMAP) != 0)
+    }
+}

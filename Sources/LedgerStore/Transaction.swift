@@ -1,0 +1,92 @@
+import CLMDB
+
+/// An open LMDB transaction. It exists only inside ``Environment/read(_:)`` or
+/// ``Environment/write(_:)``, which commit or abort it; it must not escape that closure, cross a
+/// thread or be held across an `await` (so it is deliberately not `Sendable`).
+///
+/// Values returned by `get` and cursors are copies: LMDB's own pointers die with the transaction.
+public final class Transaction {
+    let handle: OpaquePointer
+    /// Whether puts and deletes are allowed.
+    public let isWritable: Bool
+    /// How many lookups (`get` calls and cursor positionings) this transaction has made; tests use
+    /// it to show that proofs cost a logarithmic number of reads.
+    public private(set) var readCount = 0
+
+    init(handle: OpaquePointer, isWritable: Bool) {
+        self.handle = handle
+        self.isWritable = isWritable
+    }
+
+    func countRead() { readCount += 1 }
+
+    /// The value stored under `key`, copied out of the map, or `nil` when there is none.
+    /// The corresponding C function is `mdb_get`.
+    public func get(_ database: Database, key: [UInt8]) throws -> [UInt8]? {
+        try withValue(database, key: key) { $0.map { Array($0) } }
+    }
+
+    /// Calls `body` with the stored bytes for `key` (or `nil`) while they are still valid. The
+    /// buffer must not escape `body`.
+    public func withValue<T>(
+        _ database: Database, key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> T
+    ) throws -> T {
+        countRead()
+        var value = MDB_val()
+        let code = key.withUnsafeBytes { keyBytes -> Int32 in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            return mdb_get(handle, database.handle, &k, &value)
+        }
+        if code == MDB_NOTFOUND { return try body(nil) }
+        try check(code, "mdb_get(\(database.name))")
+        return try body(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+    }
+
+    /// Stores `value` under `key`. With `.noOverwrite` an existing key throws an ``LMDBError`` whose
+    /// `isKeyExists` is true. The corresponding C function is `mdb_put`.
+    public func put(_ database: Database, key: [UInt8], value: [UInt8], flags: PutFlags = []) throws {
+        let code = key.withUnsafeBytes { keyBytes in
+            value.withUnsafeBytes { valueBytes -> Int32 in
+                var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                var v = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                return mdb_put(handle, database.handle, &k, &v, flags.rawValue)
+            }
+        }
+        try check(code, "mdb_put(\(database.name))")
+    }
+
+    /// Removes `key` (and, in a `duplicateSort` database, all its values). Returns false when the
+    /// key was not there. The corresponding C function is `mdb_del`.
+    @discardableResult
+    public func delete(_ database: Database, key: [UInt8]) throws -> Bool {
+        let code = key.withUnsafeBytes { keyBytes -> Int32 in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            return mdb_del(handle, database.handle, &k, nil)
+        }
+        if code == MDB_NOTFOUND { return false }
+        try check(code, "mdb_del(\(database.name))")
+        return true
+    }
+
+    /// Removes every entry of the database, keeping the database itself.
+    /// The corresponding C function is `mdb_drop` with `del` 0.
+    public func empty(_ database: Database) throws {
+        try check(mdb_drop(handle, database.handle, 0), "mdb_drop(\(database.name))")
+    }
+
+    /// Counts and page usage of the database as this transaction sees it.
+    public func statistics(_ database: Database) throws -> DatabaseStatistics {
+        var stat = MDB_stat()
+        try check(mdb_stat(handle, database.handle, &stat), "mdb_stat(\(database.name))")
+        return DatabaseStatistics(stat)
+    }
+
+    /// Runs `body` with a cursor over `database`, closing it afterwards.
+    public func withCursor<T>(_ database: Database, _ body: (Cursor) throws -> T) throws -> T {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, database.handle, &cursor), "mdb_cursor_open(\(database.name))")
+        let wrapper = Cursor(handle: cursor!, database: database, transaction: self)
+        defer { mdb_cursor_close(cursor) }
+        return try body(wrapper)
+    }
+}

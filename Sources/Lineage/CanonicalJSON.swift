@@ -1,0 +1,105 @@
+/// The ledger's canonical JSON: the one byte sequence for a parsed value, so that the same event
+/// sent with its members in another order or other whitespace has the same bytes (and the same
+/// idempotency digest and Merkle leaf).
+///
+/// * No whitespace. Object members sorted by key in UTF-8 byte order (code point order).
+/// * Strings: `"` and `\` escaped as `\"` and `\\`; U+0008, U+0009, U+000A, U+000C, U+000D as `\b`,
+///   `\t`, `\n`, `\f`, `\r`; other code points below U+0020 as `\u00xx` (lowercase hex); everything
+///   else as raw UTF-8 (so `/` and non-ASCII are never escaped).
+/// * Numbers: the exact decimal value, without leading zeros, trailing fraction zeros, `+`, or `-0`;
+///   written plainly when the decimal point falls within 21 digits left or 6 digits right of the
+///   first digit, otherwise as `d.ddde±x` (ECMAScript's thresholds). `12.10`, `1.21e1` → `12.1`.
+public enum CanonicalJSON {
+    /// The canonical bytes of `value`.
+    public static func encode(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        write(value, into: &out)
+        return out
+    }
+
+    public static func write(_ value: JSONValue, into out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .number(let spelling): out.append(contentsOf: spelling.utf8)
+        case .string(let string): writeString(string, into: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                write(element, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let object):
+            out.append(UInt8(ascii: "{"))
+            for (index, member) in object.members.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(member.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                write(member.value, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    public static func writeString(_ string: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case 0x22: out.append(contentsOf: [0x5c, 0x22])
+            case 0x5c: out.append(contentsOf: [0x5c, 0x5c])
+            case 0x08: out.append(contentsOf: [0x5c, UInt8(ascii: "b")])
+            case 0x09: out.append(contentsOf: [0x5c, UInt8(ascii: "t")])
+            case 0x0a: out.append(contentsOf: [0x5c, UInt8(ascii: "n")])
+            case 0x0c: out.append(contentsOf: [0x5c, UInt8(ascii: "f")])
+            case 0x0d: out.append(contentsOf: [0x5c, UInt8(ascii: "r")])
+            case 0..<0x20:
+                out.append(contentsOf: Array("\\u00".utf8))
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0xf)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// The canonical spelling of the decimal number (−1)^negative × digits × 10^exponent, where
+    /// `digits` are ASCII digits.
+    static func number(negative: Bool, digits: [UInt8], exponent: Int) -> String {
+        var significant = ArraySlice(digits.drop { $0 == UInt8(ascii: "0") })
+        guard !significant.isEmpty else { return "0" }
+        var exponent = exponent
+        while significant.last == UInt8(ascii: "0") {
+            significant.removeLast()
+            exponent += 1
+        }
+        // The position of the decimal point counted from the first significant digit.
+        let point = significant.count + exponent
+        var out: [UInt8] = negative ? [UInt8(ascii: "-")] : []
+        let zero = UInt8(ascii: "0")
+        if exponent >= 0 && point <= 21 {
+            out.append(contentsOf: significant)
+            out.append(contentsOf: repeatElement(zero, count: exponent))
+        } else if point > 0 && point <= 21 {
+            out.append(contentsOf: significant.prefix(point))
+            out.append(UInt8(ascii: "."))
+            out.append(contentsOf: significant.dropFirst(point))
+        } else if point <= 0 && point > -6 {
+            out.append(contentsOf: Array("0.".utf8))
+            out.append(contentsOf: repeatElement(zero, count: -point))
+            out.append(contentsOf: significant)
+        } else {
+            out.append(significant.first!)
+            if significant.count > 1 {
+                out.append(UInt8(ascii: "."))
+                out.append(contentsOf: significant.dropFirst())
+            }
+            out.append(UInt8(ascii: "e"))
+            out.append(contentsOf: Array((point - 1 >= 0 ? "+\(point - 1)" : "\(point - 1)").utf8))
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,241 @@
+import Foundation
+
+/// How `append` treats its input.
+public struct AppendOptions: Sendable {
+    /// Everything in one transaction: one rejected line means nothing from the input is stored.
+    /// The whole input is held in memory for this.
+    public var atomic = false
+    /// Check everything, inside a write transaction that is then thrown away: report what would
+    /// happen, store nothing.
+    public var dryRun = false
+    /// Lines per durable write transaction (when neither atomic nor a dry run).
+    public var batchSize = 5_000
+
+    public init(atomic: Bool = false, dryRun: Bool = false, batchSize: Int = 5_000) {
+        self.atomic = atomic
+        self.dryRun = dryRun
+        self.batchSize = max(1, batchSize)
+    }
+}
+
+/// The result of one `append`, as the CLI prints it.
+public struct AppendSummary: Equatable, Sendable {
+    public var appended = 0
+    public var duplicates = 0
+    public var rejected = 0
+    /// Acceptable events not stored because an atomic run had a rejection.
+    public var discarded = 0
+    /// Events a dry run would have appended.
+    public var wouldAppend = 0
+    public var head: TreeHead
+}
+
+/// One input line's outcome, in input order.
+public struct LineOutcome: Sendable {
+    public let line: Int
+    /// The event's id when it was readable.
+    public let id: String?
+    public let outcome: Outcome
+}
+
+extension Ledger {
+    /// Appends NDJSON events read from `fd` until end of input. Parsing, envelope checks and digests
+    /// run on a second thread, a batch ahead of the writer, so both cores work. `onLine` is called
+    /// for every line in order, after the transaction holding it has committed (or been thrown away);
+    /// `progress` after each batch with the number of lines handled so far.
+    public func append(
+        from fd: Int32, options: AppendOptions = AppendOptions(),
+        onLine: (LineOutcome) -> Void = { _ in }, progress: (Int) -> Void = { _ in }
+    ) throws -> AppendSummary {
+        let queue = BatchQueue(capacity: 2)
+        let producer = Producer(
+            reader: LineReader(fd: fd, limit: EventPreparer.maxLineBytes), preparer: try makePreparer(),
+            queue: queue, batchSize: options.atomic || options.dryRun ? 10_000 : options.batchSize)
+        let thread = Thread { producer.run() }
+        thread.stackSize = 4 << 20
+        thread.start()
+        defer { queue.cancel() }
+
+        var summary = AppendSummary(head: try treeHead())
+        var handled = 0
+        func report(_ batch: [NumberedLine], _ outcomes: [Outcome]) {
+            for (line, outcome) in zip(batch, outcomes) {
+                switch outcome {
+                case .appended: summary.appended += 1
+                case .duplicate: summary.duplicates += 1
+                case .rejected: summary.rejected += 1
+                case .discarded: summary.discarded += 1
+                case .wouldAppend: summary.wouldAppend += 1
+                }
+                onLine(LineOutcome(line: line.number, id: line.id, outcome: outcome))
+            }
+            handled += batch.count
+            progress(handled)
+        }
+
+        if options.atomic || options.dryRun {
+            var all: [NumberedLine] = []
+            while let batch = try queue.pop() { all += batch }
+            let outcomes = try writeAllOrNothing(all.map(\.prepared), dryRun: options.dryRun)
+            report(all, outcomes)
+        } else {
+            while let batch = try queue.pop() {
+                let prepared = batch.map(\.prepared)
+                let (outcomes, head) = try environment.write { txn in
+                    let appender = try log.appender(in: txn)
+                    let outcomes = try write(prepared, in: txn, appender: appender, recordedAt: Self.now())
+                    return (outcomes, try appender.treeHead())
+                }
+                summary.head = head
+                report(batch, outcomes)
+            }
+        }
+        if options.atomic || options.dryRun { summary.head = try treeHead() }
+        return summary
+    }
+
+    /// Appends already prepared events in one durable transaction; for library callers that build
+    /// events themselves. Returns one outcome per line.
+    public func append(_ lines: [PreparedLine]) throws -> (outcomes: [Outcome], head: TreeHead) {
+        try environment.write { txn in
+            let appender = try log.appender(in: txn)
+            let outcomes = try write(lines, in: txn, appender: appender, recordedAt: Self.now())
+            return (outcomes, try appender.treeHead())
+        }
+    }
+
+    /// One transaction over everything: committed only when no line is rejected (and never in a dry run).
+    private func writeAllOrNothing(_ lines: [PreparedLine], dryRun: Bool) throws -> [Outcome] {
+        let attempt: (Transaction) throws -> [Outcome] = { txn in
+            let appender = try self.log.appender(in: txn)
+            let outcomes = try self.write(lines, in: txn, appender: appender, recordedAt: Self.now())
+            if !dryRun && outcomes.contains(where: { if case .rejected = $0 { true } else { false } }) {
+                throw AtomicRunRejected(outcomes: outcomes)
+            }
+            return outcomes
+        }
+        if dryRun {
+            return try environment.writeAndDiscard(attempt).map {
+                if case .appended(let sequence) = $0 { return .wouldAppend(sequence) }
+                return $0
+            }
+        }
+        do {
+            return try environment.write(attempt)
+        } catch let aborted as AtomicRunRejected {
+            return aborted.outcomes.map {
+                if case .appended = $0 { return .discarded }
+                return $0
+            }
+        }
+    }
+}
+
+/// Thrown inside an atomic run's transaction to abort it, carrying what each line would have been.
+private struct AtomicRunRejected: Error {
+    let outcomes: [Outcome]
+}
+
+struct NumberedLine: Sendable {
+    let number: Int
+    let prepared: PreparedLine
+
+    var id: String? {
+        switch prepared {
+        case .event(let event, _): return event.id.description
+        case .rejected(let rejection): return rejection.id
+        }
+    }
+}
+
+/// Reads and prepares batches on its own thread. It owns the reader and the preparer outright: they
+/// are handed over at creation and touched by no other thread.
+private final class Producer: @unchecked Sendable {
+    private let reader: LineReader
+    private let preparer: EventPreparer
+    private let queue: BatchQueue
+    private let batchSize: Int
+
+    init(reader: LineReader, preparer: EventPreparer, queue: BatchQueue, batchSize: Int) {
+        self.reader = reader
+        self.preparer = preparer
+        self.queue = queue
+        self.batchSize = batchSize
+    }
+
+    func run() {
+        do {
+            var batch: [NumberedLine] = []
+            batch.reserveCapacity(batchSize)
+            while let line = try reader.next() {
+                let prepared: PreparedLine = line.tooLong
+                    ? .rejected(Rejection(
+                        line: line.number, field: nil, rule: .lineTooLong,
+                        message: "the line is longer than \(EventPreparer.maxLineBytes) bytes"))
+                    : preparer.prepare(line.bytes[...], line: line.number)
+                batch.append(NumberedLine(number: line.number, prepared: prepared))
+                if batch.count == batchSize {
+                    guard queue.push(batch) else { return }
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty { guard queue.push(batch) else { return } }
+            queue.finish(error: nil)
+        } catch {
+            queue.finish(error: error)
+        }
+    }
+}
+
+/// A bounded hand-over of batches from the producer thread to the writer.
+private final class BatchQueue: @unchecked Sendable {
+    // @unchecked: every field is read and written only while `condition` is locked.
+    private let condition = NSCondition()
+    private var batches: [[NumberedLine]] = []
+    private var finished = false
+    private var cancelled = false
+    private var failure: Error?
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Waits for room; false when the consumer has gone away.
+    func push(_ batch: [NumberedLine]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.count >= capacity && !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        batches.append(batch)
+        condition.broadcast()
+        return true
+    }
+
+    func finish(error: Error?) {
+        condition.lock()
+        finished = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch, `nil` at the end of input; rethrows a read error.
+    func pop() throws -> [NumberedLine]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.isEmpty && !finished { condition.wait() }
+        if !batches.isEmpty {
+            let batch = batches.removeFirst()
+            condition.broadcast()
+            return batch
+        }
+        if let failure { throw failure }
+        return nil
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+
+/// What happened to one input event.
+public enum Outcome: Equatable, Sendable {
+    /// Stored under this sequence number.
+    case appended(UInt64)
+    /// Already stored, with the same canonical content, under this sequence number; nothing written.
+    case duplicate(UInt64)
+    case rejected(Rejection)
+    /// Acceptable, but not stored: an `--atomic` run that had a rejection stores nothing.
+    case discarded
+    /// Acceptable, and would be stored under this sequence number (a dry run).
+    case wouldAppend(UInt64)
+}
+
+/// The lineage ledger: the append-only event log with its keyed idempotency index, in one LMDB
+/// environment in a directory, with its keys in a separate file.
+///
+/// Databases (see docs/FORMAT.md): `log.records`, `log.merkle` (``AppendOnlyLog``),
+/// `ledger.idempotency` (event id → sequence number ‖ HMAC of the canonical event) and `ledger.meta`.
+public final class Ledger: @unchecked Sendable {
+    // @unchecked: the stored properties are immutable and the environment is thread-safe; the HMAC
+    // contexts, which are not, are created per call or per thread.
+    public static let idempotencyDatabaseName = "ledger.idempotency"
+    public static let metaDatabaseName = "ledger.meta"
+    public static let keyFileName = "keys.json"
+    static let formatValue = "lineage-ledger/1"
+    static let keyCheckLabel = Array("lineage key check v1".utf8)
+
+    public let directory: String
+    public let keyFilePath: String
+    public let environment: Environment
+    public let log: AppendOnlyLog
+    let keys: LedgerKeys
+    let idempotency: Database
+    let meta: Database
+
+    /// The key file's path: the one given, else `$LINEAGE_KEY_FILE`, else `keys.json` in the ledger.
+    public static func keyFilePath(directory: String, explicit: String?) -> String {
+        explicit ?? ProcessInfo.processInfo.environment["LINEAGE_KEY_FILE"] ?? directory + "/" + keyFileName
+    }
+
+    /// Creates a new ledger and its key file. Refuses an existing ledger or key file.
+    @discardableResult
+    public static func create(directory: String, keyFile: String? = nil, mapSize: Int? = nil) throws -> Ledger {
+        if FileManager.default.fileExists(atPath: directory + "/data.mdb") {
+            throw LedgerError.ledgerExists(directory: directory)
+        }
+        let keyPath = keyFilePath(directory: directory, explicit: keyFile)
+        if FileManager.default.fileExists(atPath: keyPath) { throw LedgerError.keyFileExists(path: keyPath) }
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw LedgerError.io(path: directory, operation: "mkdir", errno: EACCES)
+        }
+        let keys = try LedgerKeys.generate()
+        try KeyFile.create(at: keyPath, keys: keys)
+        let environment = try Environment(
+            path: directory, options: EnvironmentOptions(mapSize: mapSize ?? 64 << 20))
+        let ledger = try Ledger(directory: directory, keyFilePath: keyPath, keys: keys, environment: environment)
+        let check = try ledger.keyCheck()
+        try environment.write { txn in
+            try txn.put(ledger.meta, key: Array("format".utf8), value: Array(formatValue.utf8), flags: .noOverwrite)
+            try txn.put(ledger.meta, key: Array("keyCheck".utf8), value: check.bytes, flags: .noOverwrite)
+        }
+        return ledger
+    }
+
+    /// Opens an existing ledger.
+    public convenience init(directory: String, keyFile: String? = nil) throws {
+        guard FileManager.default.fileExists(atPath: directory + "/data.mdb") else {
+            throw LedgerError.noLedger(directory: directory)
+        }
+        let keyPath = Self.keyFilePath(directory: directory, explicit: keyFile)
+        let keys = try KeyFile.load(from: keyPath)
+        try self.init(directory: directory, keyFilePath: keyPath, keys: keys, environment: Environment(path: directory))
+        let (format, storedCheck) = try environment.read { txn in
+            (try txn.get(meta, key: Array("format".utf8)), try txn.get(meta, key: Array("keyCheck".utf8)))
+        }
+        guard let format, format == Array(Self.formatValue.utf8) else {
+            throw LedgerError.unsupportedFormat(found: format.map { String(decoding: $0, as: UTF8.self) } ?? "none")
+        }
+        guard storedCheck == (try keyCheck()).bytes else { throw LedgerError.wrongKeyFile(path: keyPath) }
+    }
+
+    private init(directory: String, keyFilePath: String, keys: LedgerKeys, environment: Environment) throws {
+        self.directory = directory
+        self.keyFilePath = keyFilePath
+        self.keys = keys
+        self.environment = environment
+        log = try AppendOnlyLog(environment: environment)
+        let databases = try environment.openDatabases([
+            (Self.idempotencyDatabaseName, []), (Self.metaDatabaseName, []),
+        ])
+        idempotency = databases[0]
+        meta = databases[1]
+    }
+
+    /// A value that shows which key file a ledger belongs to without revealing the key.
+    private func keyCheck() throws -> Digest {
+        try HMACSHA256(key: keys.idempotencyKey).authenticate(Self.keyCheckLabel)
+    }
+
+    /// A preparer for events bound for this ledger, for one thread.
+    public func makePreparer() throws -> EventPreparer { try EventPreparer(keys: keys) }
+
+    /// Writes prepared lines inside the caller's write transaction: rejected lines stay rejected, a
+    /// known id is a duplicate (same digest) or a conflict (other digest), anything else is appended
+    /// and indexed. Checks that depend on the ledger's state run here, inside the transaction, so
+    /// that concurrent writers cannot race past them; each runs before anything of its event is
+    /// written, so a rejected event leaves nothing behind.
+    func write(_ lines: [PreparedLine], in txn: Transaction, appender: LogAppender, recordedAt: Int64) throws -> [Outcome] {
+        try lines.map { line in
+            switch line {
+            case .rejected(let rejection):
+                return .rejected(rejection)
+            case .event(let event, let digest):
+                if let stored = try txn.get(idempotency, key: event.id.bytes) {
+                    let sequence = BigEndian.uint64(stored) ?? 0
+                    if Array(stored.dropFirst(8)) == digest.bytes { return .duplicate(sequence) }
+                    return .rejected(Rejection(
+                        id: event.id.description, field: "id", rule: .idConflict,
+                        message: "id was already recorded, as sequence number \(sequence), with other content"))
+                }
+                let record = EventRecord(recordedAt: recordedAt, canonicalEvent: event.canonical)
+                let sequence = try appender.append(record.encoded())
+                try txn.put(idempotency, key: event.id.bytes, value: BigEndian.bytes(sequence) + digest.bytes, flags: .noOverwrite)
+                return .appended(sequence)
+            }
+        }
+    }
+
+    /// The current tree head.
+    public func treeHead(size: UInt64? = nil) throws -> TreeHead {
+        try environment.read { try log.treeHead(size: size, in: $0) }
+    }
+
+    public func inclusionProof(sequence: UInt64, treeSize: UInt64? = nil) throws -> InclusionProof {
+        try environment.read { try log.inclusionProof(sequence: sequence, treeSize: treeSize, in: $0) }
+    }
+
+    public func consistencyProof(from first: UInt64, to second: UInt64? = nil) throws -> ConsistencyProof {
+        try environment.read { try log.consistencyProof(from: first, to: second, in: $0) }
+    }
+
+    /// The record stored under `sequence`, decoded.
+    public func record(at sequence: UInt64) throws -> EventRecord? {
+        try environment.read { txn in try log.record(at: sequence, in: txn).flatMap(EventRecord.init(decoding:)) }
+    }
+
+    /// Every database this ledger owns, in the order docs/FORMAT.md lists them.
+    public var databases: [Database] { log.databases + [idempotency, meta] }
+
+    /// The microseconds since the epoch now, the ledger's "recorded at" clock.
+    static func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
+    }
+}

@@ -1,0 +1,56 @@
+extension Ledger {
+    /// Recomputes everything from the records, in one read snapshot: the Merkle tree (every leaf,
+    /// every stored node, the root), then each record's format, its event's envelope and canonical
+    /// form, and the idempotency entry it must have (its sequence number and keyed digest), and that
+    /// no idempotency entry exists without a record. The first disagreement is returned.
+    /// A damaged LMDB file surfaces as a thrown ``LMDBError`` whose `isCorruption` is true.
+    public func verify(progress: (UInt64) -> Void = { _ in }) throws -> LogVerification {
+        let preparer = try makePreparer()
+        return try environment.read { txn in
+            let treeResult = try log.verify(in: txn) { progress($0 / 2) }
+            guard case .intact(let head, _) = treeResult else { return treeResult }
+            var sequence: UInt64 = 0
+            while sequence < head.size {
+                if let problem = try checkEvent(at: sequence, in: txn, preparer: preparer) {
+                    return .damaged(sequence: sequence, problem: problem)
+                }
+                sequence += 1
+                if sequence & 0xffff == 0 { progress(head.size / 2 + sequence / 2) }
+            }
+            let indexed = try txn.statistics(idempotency).entries
+            if indexed != Int(head.size) {
+                return .damaged(
+                    sequence: head.size,
+                    problem: "the idempotency index has \(indexed) entries for \(head.size) records")
+            }
+            progress(head.size)
+            return treeResult
+        }
+    }
+
+    private func checkEvent(at sequence: UInt64, in txn: Transaction, preparer: EventPreparer) throws -> String? {
+        guard let bytes = try log.record(at: sequence, in: txn) else { return "record \(sequence) is missing" }
+        guard let record = EventRecord(decoding: bytes) else {
+            return "record \(sequence) is not a well-formed version-\(EventRecord.formatVersion) record"
+        }
+        let event: Event
+        do {
+            event = try Event(validating: try JSONParser.parse(record.canonicalEvent))
+        } catch {
+            return "record \(sequence) does not hold a valid event"
+        }
+        guard event.canonical == record.canonicalEvent else {
+            return "record \(sequence) does not hold its event in canonical form"
+        }
+        guard let entry = try txn.get(idempotency, key: event.id.bytes) else {
+            return "record \(sequence)'s event id is missing from the idempotency index"
+        }
+        guard BigEndian.uint64(entry) == sequence else {
+            return "record \(sequence)'s event id points to another sequence number in the idempotency index"
+        }
+        guard Array(entry.dropFirst(8)) == (try preparer.digest(of: event)).bytes else {
+            return "record \(sequence)'s keyed digest does not match the idempotency index"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,133 @@
+/// Finnish personal identity codes (henkilötunnus) and Swedish personal identity numbers
+/// (personnummer, samordningsnummer): validation, and the test that keeps them out of places where
+/// an opaque id belongs.
+public enum PersonalIdentityCode {
+    private static let finnishCheckCharacters = Array("0123456789ABCDEFHJKLMNPRSTUVWXY".utf8)
+
+    /// The century a Finnish century sign stands for (1800, 1900 or 2000), or `nil`.
+    static func finnishCentury(_ sign: UInt8) -> Int? {
+        switch sign {
+        case UInt8(ascii: "+"): return 1800
+        case UInt8(ascii: "-"), UInt8(ascii: "Y"), UInt8(ascii: "X"), UInt8(ascii: "W"), UInt8(ascii: "V"), UInt8(ascii: "U"):
+            return 1900
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return 2000
+        default: return nil
+        }
+    }
+
+    /// Whether `code` is a valid Finnish personal identity code: `DDMMYYCNNNK`, a real date in the
+    /// century C names, individual number 002–999, and the check character.
+    public static func isValidFinnish(_ code: String) -> Bool {
+        let chars = Array(code.utf8)
+        guard chars.count == 11, let century = finnishCentury(chars[6]),
+              let date = digitsValue(chars[0..<6]), let individual = digitsValue(chars[7..<10]),
+              individual >= 2,
+              isRealDate(year: century + date % 100, month: date / 100 % 100, day: date / 10_000)
+        else { return false }
+        let number = (date * 1000 + individual) % 31
+        return chars[10] == finnishCheckCharacters[number]
+    }
+
+    /// Whether `code` is a valid Swedish personnummer or samordningsnummer in one of the forms
+    /// `YYMMDD-NNNC`, `YYMMDD+NNNC`, `YYMMDDNNNC`, `YYYYMMDDNNNC` or `YYYYMMDD-NNNC`: a real date
+    /// (the day plus 60 for a samordningsnummer) and the Luhn check digit over the last ten digits.
+    public static func isValidSwedish(_ code: String) -> Bool {
+        var chars = Array(code.utf8)
+        if chars.count == 11 || chars.count == 13 {
+            let separator = chars[chars.count - 5]
+            guard separator == UInt8(ascii: "-") || separator == UInt8(ascii: "+") else { return false }
+            chars.remove(at: chars.count - 5)
+        }
+        guard chars.count == 10 || chars.count == 12, chars.allSatisfy(isDigit) else { return false }
+        let ten = Array(chars.suffix(10))
+        let month = digitsValue(ten[2..<4])!
+        var day = digitsValue(ten[4..<6])!
+        if day > 60 { day -= 60 }
+        let year: Int
+        if chars.count == 12 {
+            year = digitsValue(chars[0..<4])!
+        } else {
+            // Without a century, accept the date if it exists in either 1900s or 2000s (29 February).
+            let yy = digitsValue(ten[0..<2])!
+            year = isRealDate(year: 2000 + yy, month: month, day: day) ? 2000 + yy : 1900 + yy
+        }
+        return isRealDate(year: year, month: month, day: day) && luhnValid(ten)
+    }
+
+    /// Whether `text` contains something that looks like a Finnish or Swedish identity code: a
+    /// Finnish `DDMMYYCNNNK` shape with a plausible date (whatever the check character, since a
+    /// mistyped code is still personal data) or a Swedish 10- or 12-digit number, optionally with a
+    /// separator, with a plausible date and a valid Luhn digit.
+    public static func containsLookalike(_ text: String) -> Bool {
+        let chars = Array(text.utf8).map { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") ? $0 - 32 : $0 }
+        for start in chars.indices {
+            if start + 11 <= chars.count, looksFinnish(chars[start..<start + 11]) { return true }
+            if looksSwedish(chars, from: start) { return true }
+        }
+        return false
+    }
+
+    private static func looksFinnish(_ window: ArraySlice<UInt8>) -> Bool {
+        let chars = Array(window)
+        guard finnishCentury(chars[6]) != nil, chars[0..<6].allSatisfy(isDigit), chars[7..<10].allSatisfy(isDigit),
+              isDigit(chars[10]) || (UInt8(ascii: "A")...UInt8(ascii: "Y")).contains(chars[10])
+        else { return false }
+        let date = digitsValue(chars[0..<6])!
+        return (1...12).contains(date / 100 % 100) && (1...31).contains(date / 10_000)
+    }
+
+    private static func looksSwedish(_ chars: [UInt8], from start: Int) -> Bool {
+        // Only whole digit runs: a number preceded by a digit is part of a longer number.
+        if start > 0 && isDigit(chars[start - 1]) { return false }
+        var digits: [UInt8] = []
+        var index = start
+        while index < chars.count {
+            let byte = chars[index]
+            if isDigit(byte) {
+                digits.append(byte)
+            } else if (byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")) && (digits.count == 6 || digits.count == 8)
+                        && index + 1 < chars.count && isDigit(chars[index + 1]) {
+                // a separator inside the number
+            } else {
+                break
+            }
+            index += 1
+        }
+        guard digits.count == 10 || digits.count == 12 else { return false }
+        let ten = Array(digits.suffix(10))
+        let month = digitsValue(ten[2..<4])!
+        let day = digitsValue(ten[4..<6])!
+        return (1...12).contains(month) && ((1...31).contains(day) || (61...91).contains(day)) && luhnValid(ten)
+    }
+
+    static func luhnValid(_ digits: [UInt8]) -> Bool {
+        var sum = 0
+        for (index, byte) in digits.reversed().enumerated() {
+            var value = Int(byte - UInt8(ascii: "0"))
+            if index % 2 == 1 {
+                value *= 2
+                if value > 9 { value -= 9 }
+            }
+            sum += value
+        }
+        return sum % 10 == 0
+    }
+
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    static func digitsValue(_ digits: some Collection<UInt8>) -> Int? {
+        var value = 0
+        for byte in digits {
+            guard isDigit(byte) else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    static func isRealDate(year: Int, month: Int, day: Int) -> Bool {
+        guard (1...12).contains(month), day >= 1 else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        return day <= lengths[month - 1]
+    }
+}
