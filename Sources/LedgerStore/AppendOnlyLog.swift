@@ -63,7 +63,8 @@ public final class AppendOnlyLog: Sendable {
     }
 
     /// Proves that record `sequence` is in the tree of `treeSize` leaves (the whole log by default).
-    public func inclusionProof(sequence: UInt64, treeSize: UInt64? = nil, in txn: Transaction) throws -> InclusionProof {
+    public func inclusionProof(sequence: UInt64, treeSize: UInt64? = nil, in txn: Transaction) throws -> InclusionProof
+    {
         let current = try size(in: txn)
         let treeSize = treeSize ?? current
         guard treeSize <= current else { throw LogError.treeSizeOutOfRange(requested: treeSize, treeSize: current) }
@@ -78,7 +79,9 @@ public final class AppendOnlyLog: Sendable {
 
     /// Proves that the tree of `second` leaves (the whole log by default) extends the tree of `first`
     /// leaves, 0 < first ≤ second.
-    public func consistencyProof(from first: UInt64, to second: UInt64? = nil, in txn: Transaction) throws -> ConsistencyProof {
+    public func consistencyProof(from first: UInt64, to second: UInt64? = nil, in txn: Transaction) throws
+        -> ConsistencyProof
+    {
         let current = try size(in: txn)
         let second = second ?? current
         guard second <= current else { throw LogError.treeSizeOutOfRange(requested: second, treeSize: current) }
@@ -144,6 +147,8 @@ public final class LogAppender {
 
     /// The tree head after the appends so far.
     public func treeHead() throws -> TreeHead {
-        TreeHead(size: size, root: try MerkleHashing.foldRoot(frontier, using: hasher) ?? MerkleHashing.emptyRoot(using: hasher))
+        TreeHead(
+            size: size,
+            root: try MerkleHashing.foldRoot(frontier, using: hasher) ?? MerkleHashing.emptyRoot(using: hasher))
     }
 }

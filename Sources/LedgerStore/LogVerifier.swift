@@ -58,7 +58,8 @@ struct LogVerifier {
         let expectedNodes = Int(2 * expected) - expected.nonzeroBitCount
         if storedNodes != expectedNodes {
             if try txn.get(log.tree.nodes, key: MerkleTree.key(level: 0, index: expected)) != nil {
-                return .damaged(sequence: expected, problem: "record \(expected) is missing but its leaf hash is stored")
+                return .damaged(
+                    sequence: expected, problem: "record \(expected) is missing but its leaf hash is stored")
             }
             return .damaged(
                 sequence: expected,

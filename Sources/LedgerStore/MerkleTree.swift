@@ -21,7 +21,7 @@ struct MerkleTree: Sendable {
 
     func node(level: Int, index: UInt64, in txn: Transaction) throws -> Digest {
         guard let bytes = try txn.get(nodes, key: Self.key(level: level, index: index)),
-              let digest = Digest(bytes: bytes)
+            let digest = Digest(bytes: bytes)
         else { throw LogError.missingNode(level: level, index: index) }
         return digest
     }
@@ -53,7 +53,9 @@ struct MerkleTree: Sendable {
     }
 
     /// RFC 9162 PROOF(m, D[0:n]) for 0 < m ≤ n.
-    func consistencyProof(from first: UInt64, to second: UInt64, in txn: Transaction, hasher: SHA256Hasher) throws -> [Digest] {
+    func consistencyProof(from first: UInt64, to second: UInt64, in txn: Transaction, hasher: SHA256Hasher) throws
+        -> [Digest]
+    {
         var ranges = RangeHasher(tree: self, txn: txn, hasher: hasher)
         var proof: [Digest] = []
         try ranges.subproof(size: first, start: 0, end: second, complete: true, into: &proof)
@@ -103,7 +105,9 @@ private struct RangeHasher {
         }
     }
 
-    mutating func subproof(size m: UInt64, start: UInt64, end: UInt64, complete: Bool, into proof: inout [Digest]) throws {
+    mutating func subproof(size m: UInt64, start: UInt64, end: UInt64, complete: Bool, into proof: inout [Digest])
+        throws
+    {
         let n = end - start
         if m == n {
             if !complete { proof.append(try hash(start: start, end: end)) }

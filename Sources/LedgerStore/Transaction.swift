@@ -47,8 +47,10 @@ public final class Transaction {
     public func put(_ database: Database, key: [UInt8], value: [UInt8], flags: PutFlags = []) throws {
         let code = key.withUnsafeBytes { keyBytes in
             value.withUnsafeBytes { valueBytes -> Int32 in
-                var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
-                var v = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                var k = MDB_val(
+                    mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                var v = MDB_val(
+                    mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
                 return mdb_put(handle, database.handle, &k, &v, flags.rawValue)
             }
         }

@@ -29,7 +29,8 @@ public struct Event: Sendable {
         }
         guard case .string(let idText) = idValue else { throw Self.wrongType("id", idValue, "a string", nil) }
         guard let id = EventID(idText) else {
-            throw Rejection(field: "id", rule: .idNotUUID, message: "id must be a UUID written as 8-4-4-4-12 hex digits")
+            throw Rejection(
+                field: "id", rule: .idNotUUID, message: "id must be a UUID written as 8-4-4-4-12 hex digits")
         }
         let named = id.description
         for key in object.keys where !Self.envelopeFields.contains(key) {
@@ -49,7 +50,9 @@ public struct Event: Sendable {
         guard Self.isValidType(type) else {
             throw Rejection(
                 id: named, field: "type", rule: .typeInvalid,
-                message: "type must be dotted lowercase words such as data.ingested, at most \(Self.maxTypeLength) characters")
+                message:
+                    "type must be dotted lowercase words such as data.ingested, at most \(Self.maxTypeLength) characters"
+            )
         }
 
         let occurredValue = try required("occurredAt")
@@ -64,7 +67,9 @@ public struct Event: Sendable {
 
         var subject: String?
         if let subjectValue = object["subject"] {
-            guard case .string(let text) = subjectValue else { throw Self.wrongType("subject", subjectValue, "a string", named) }
+            guard case .string(let text) = subjectValue else {
+                throw Self.wrongType("subject", subjectValue, "a string", named)
+            }
             try Self.checkSubject(text, id: named)
             subject = text
         }
@@ -76,7 +81,9 @@ public struct Event: Sendable {
         guard let version = Int(versionText), Self.supportedSchemaVersions.contains(version) else {
             throw Rejection(
                 id: named, field: "schemaVersion", rule: .schemaVersionUnsupported,
-                message: "schemaVersion must be one of \(Self.supportedSchemaVersions.map(String.init).joined(separator: ", "))")
+                message:
+                    "schemaVersion must be one of \(Self.supportedSchemaVersions.map(String.init).joined(separator: ", "))"
+            )
         }
 
         let payloadValue = try required("payload")
@@ -103,14 +110,16 @@ public struct Event: Sendable {
         return words.allSatisfy { word in
             guard let first = word.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else { return false }
             return word.allSatisfy {
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || PersonalIdentityCode.isDigit($0) || $0 == UInt8(ascii: "_")
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || PersonalIdentityCode.isDigit($0)
+                    || $0 == UInt8(ascii: "_")
             }
         }
     }
 
     static func checkSubject(_ subject: String, id: String) throws(Rejection) {
         guard !subject.isEmpty else {
-            throw Rejection(id: id, field: "subject", rule: .subjectEmpty, message: "subject, when present, must not be empty")
+            throw Rejection(
+                id: id, field: "subject", rule: .subjectEmpty, message: "subject, when present, must not be empty")
         }
         guard subject.count <= maxSubjectLength else {
             throw Rejection(
@@ -119,17 +128,20 @@ public struct Event: Sendable {
         }
         guard !subject.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
             throw Rejection(
-                id: id, field: "subject", rule: .subjectControlCharacter, message: "subject must not contain control characters")
+                id: id, field: "subject", rule: .subjectControlCharacter,
+                message: "subject must not contain control characters")
         }
         guard !PersonalIdentityCode.containsLookalike(subject) else {
             throw Rejection(
                 id: id, field: "subject", rule: .subjectPersonalIdentityCode,
-                message: "subject must be an opaque person id, not a personal identity code or anything shaped like one")
+                message: "subject must be an opaque person id, not a personal identity code or anything shaped like one"
+            )
         }
     }
 
     static func wrongType(_ field: String, _ value: JSONValue, _ expected: String, _ id: String?) -> Rejection {
-        Rejection(id: id, field: field, rule: .wrongType, message: "\(field) must be \(expected), not \(value.typeName)")
+        Rejection(
+            id: id, field: field, rule: .wrongType, message: "\(field) must be \(expected), not \(value.typeName)")
     }
 
     /// A member name fit to repeat in a diagnostic. Names are schema, not data, but an unknown one
@@ -137,9 +149,12 @@ public struct Event: Sendable {
     /// repeated.
     static func printableField(_ key: String) -> String {
         let chars = Array(key.utf8)
-        let identifierShaped = (1...40).contains(chars.count)
-            && chars.allSatisfy { $0 == UInt8(ascii: "_") || PersonalIdentityCode.isDigit($0)
-                || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0 | 0x20) }
+        let identifierShaped =
+            (1...40).contains(chars.count)
+            && chars.allSatisfy {
+                $0 == UInt8(ascii: "_") || PersonalIdentityCode.isDigit($0)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0 | 0x20)
+            }
             && !PersonalIdentityCode.isDigit(chars[0])
         return identifierShaped ? key : "(a member whose name is not shown)"
     }

@@ -24,16 +24,20 @@ public final class EventPreparer {
             return .rejected(Rejection(line: line, field: nil, rule: .emptyLine, message: "the line is empty"))
         }
         guard bytes.count <= Self.maxLineBytes else {
-            return .rejected(Rejection(
-                line: line, field: nil, rule: .lineTooLong, message: "the line is longer than \(Self.maxLineBytes) bytes"))
+            return .rejected(
+                Rejection(
+                    line: line, field: nil, rule: .lineTooLong,
+                    message: "the line is longer than \(Self.maxLineBytes) bytes"))
         }
         do {
             let value = try bytes.withUnsafeBytes { buffer throws(JSONSyntaxError) in try JSONParser.parse(buffer) }
             let event = try Event(validating: value)
             return .event(event, digest: try idempotency.authenticate(event.canonical))
         } catch let error as JSONSyntaxError {
-            return .rejected(Rejection(
-                line: line, field: nil, rule: Rule(error.kind), message: "\(error.detail) at byte \(error.offset + 1)"))
+            return .rejected(
+                Rejection(
+                    line: line, field: nil, rule: Rule(error.kind),
+                    message: "\(error.detail) at byte \(error.offset + 1)"))
         } catch var rejection as Rejection {
             rejection.line = line
             return .rejected(rejection)

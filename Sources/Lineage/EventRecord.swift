@@ -41,11 +41,11 @@ public struct EventRecord: Equatable, Sendable {
     /// Decodes stored bytes; `nil` when they are not a well-formed record of a known version.
     public init?(decoding bytes: [UInt8]) {
         guard bytes.count >= 17, bytes[0] == Self.formatVersion,
-              let recordedAt = BigEndian.uint64(bytes, at: 1),
-              let eventLength = BigEndian.uint32(bytes, at: 9).map(Int.init),
-              bytes.count >= 17 + eventLength,
-              let sealedLength = BigEndian.uint32(bytes, at: 13 + eventLength).map(Int.init),
-              bytes.count == 17 + eventLength + sealedLength
+            let recordedAt = BigEndian.uint64(bytes, at: 1),
+            let eventLength = BigEndian.uint32(bytes, at: 9).map(Int.init),
+            bytes.count >= 17 + eventLength,
+            let sealedLength = BigEndian.uint32(bytes, at: 13 + eventLength).map(Int.init),
+            bytes.count == 17 + eventLength + sealedLength
         else { return nil }
         self.recordedAt = Int64(bitPattern: recordedAt)
         self.canonicalEvent = Array(bytes[13..<13 + eventLength])

@@ -168,10 +168,12 @@ private final class Producer: @unchecked Sendable {
             var batch: [NumberedLine] = []
             batch.reserveCapacity(batchSize)
             while let line = try reader.next() {
-                let prepared: PreparedLine = line.tooLong
-                    ? .rejected(Rejection(
-                        line: line.number, field: nil, rule: .lineTooLong,
-                        message: "the line is longer than \(EventPreparer.maxLineBytes) bytes"))
+                let prepared: PreparedLine =
+                    line.tooLong
+                    ? .rejected(
+                        Rejection(
+                            line: line.number, field: nil, rule: .lineTooLong,
+                            message: "the line is longer than \(EventPreparer.maxLineBytes) bytes"))
                     : preparer.prepare(line.bytes[...], line: line.number)
                 batch.append(NumberedLine(number: line.number, prepared: prepared))
                 if batch.count == batchSize {

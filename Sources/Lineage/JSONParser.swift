@@ -192,7 +192,8 @@ public struct JSONParser {
         case UInt8(ascii: "u"):
             var scalar = try parseHex4()
             if (0xD800...0xDBFF).contains(scalar) {
-                guard current == UInt8(ascii: "\\"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "u")
+                guard current == UInt8(ascii: "\\"), position + 1 < bytes.count,
+                    bytes[position + 1] == UInt8(ascii: "u")
                 else { throw error(.invalidUTF8, "a lone surrogate escape") }
                 position += 2
                 let low = try parseHex4()
@@ -272,7 +273,9 @@ public struct JSONParser {
                 position += 1
             }
             guard exponentDigits > 0 else { throw error(.invalid, "an exponent needs a digit") }
-            guard value <= Self.maxExponent else { throw error(.numberOutOfRange, "an exponent beyond \(Self.maxExponent)") }
+            guard value <= Self.maxExponent else {
+                throw error(.numberOutOfRange, "an exponent beyond \(Self.maxExponent)")
+            }
             exponent += exponentNegative ? -value : value
         }
         return CanonicalJSON.number(negative: negative, digits: digits, exponent: exponent)

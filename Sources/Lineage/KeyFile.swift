@@ -55,7 +55,8 @@ public enum KeyFile {
         guard object["format"] == .string(LedgerKeys.format) else {
             throw LedgerError.keyFileMalformed(path: path, reason: "format is not \(LedgerKeys.format)")
         }
-        guard case .string(let encoded) = object["idempotencyKey"], let key = Data(base64Encoded: encoded), key.count == 32
+        guard case .string(let encoded) = object["idempotencyKey"], let key = Data(base64Encoded: encoded),
+            key.count == 32
         else { throw LedgerError.keyFileMalformed(path: path, reason: "idempotencyKey is not 32 bytes of base64") }
         return LedgerKeys(idempotencyKey: [UInt8](key))
     }

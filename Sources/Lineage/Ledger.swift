@@ -110,7 +110,9 @@ public final class Ledger: @unchecked Sendable {
     /// and indexed. Checks that depend on the ledger's state run here, inside the transaction, so
     /// that concurrent writers cannot race past them; each runs before anything of its event is
     /// written, so a rejected event leaves nothing behind.
-    func write(_ lines: [PreparedLine], in txn: Transaction, appender: LogAppender, recordedAt: Int64) throws -> [Outcome] {
+    func write(_ lines: [PreparedLine], in txn: Transaction, appender: LogAppender, recordedAt: Int64) throws
+        -> [Outcome]
+    {
         try lines.map { line in
             switch line {
             case .rejected(let rejection):
@@ -119,13 +121,16 @@ public final class Ledger: @unchecked Sendable {
                 if let stored = try txn.get(idempotency, key: event.id.bytes) {
                     let sequence = BigEndian.uint64(stored) ?? 0
                     if Array(stored.dropFirst(8)) == digest.bytes { return .duplicate(sequence) }
-                    return .rejected(Rejection(
-                        id: event.id.description, field: "id", rule: .idConflict,
-                        message: "id was already recorded, as sequence number \(sequence), with other content"))
+                    return .rejected(
+                        Rejection(
+                            id: event.id.description, field: "id", rule: .idConflict,
+                            message: "id was already recorded, as sequence number \(sequence), with other content"))
                 }
                 let record = EventRecord(recordedAt: recordedAt, canonicalEvent: event.canonical)
                 let sequence = try appender.append(record.encoded())
-                try txn.put(idempotency, key: event.id.bytes, value: BigEndian.bytes(sequence) + digest.bytes, flags: .noOverwrite)
+                try txn.put(
+                    idempotency, key: event.id.bytes, value: BigEndian.bytes(sequence) + digest.bytes,
+                    flags: .noOverwrite)
                 return .appended(sequence)
             }
         }

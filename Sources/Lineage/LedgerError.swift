@@ -22,7 +22,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
         case .keyFileMissing(let path):
             return "the key file \(path) is missing; without it the ledger's keyed digests cannot be checked"
         case .keyFileInsecure(let path, let mode):
-            return "the key file \(path) has mode \(String(mode, radix: 8)); it must be readable by its owner only (chmod 600)"
+            return
+                "the key file \(path) has mode \(String(mode, radix: 8)); it must be readable by its owner only (chmod 600)"
         case .keyFileMalformed(let path, let reason):
             return "the key file \(path) is malformed: \(reason)"
         case .wrongKeyFile(let path):
@@ -36,5 +37,5 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

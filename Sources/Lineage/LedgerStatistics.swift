@@ -18,8 +18,10 @@ public struct LedgerStatistics: Sendable {
 extension Ledger {
     public func statistics() throws -> LedgerStatistics {
         let (head, usage) = try environment.read { txn in
-            (try log.treeHead(in: txn),
-             try databases.map { LedgerStatistics.DatabaseUsage(name: $0.name, statistics: try txn.statistics($0)) })
+            (
+                try log.treeHead(in: txn),
+                try databases.map { LedgerStatistics.DatabaseUsage(name: $0.name, statistics: try txn.statistics($0)) }
+            )
         }
         let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/data.mdb")
         return LedgerStatistics(

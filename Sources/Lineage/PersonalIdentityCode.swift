@@ -8,7 +8,8 @@ public enum PersonalIdentityCode {
     static func finnishCentury(_ sign: UInt8) -> Int? {
         switch sign {
         case UInt8(ascii: "+"): return 1800
-        case UInt8(ascii: "-"), UInt8(ascii: "Y"), UInt8(ascii: "X"), UInt8(ascii: "W"), UInt8(ascii: "V"), UInt8(ascii: "U"):
+        case UInt8(ascii: "-"), UInt8(ascii: "Y"), UInt8(ascii: "X"), UInt8(ascii: "W"), UInt8(ascii: "V"),
+            UInt8(ascii: "U"):
             return 1900
         case UInt8(ascii: "A")...UInt8(ascii: "F"): return 2000
         default: return nil
@@ -20,9 +21,9 @@ public enum PersonalIdentityCode {
     public static func isValidFinnish(_ code: String) -> Bool {
         let chars = Array(code.utf8)
         guard chars.count == 11, let century = finnishCentury(chars[6]),
-              let date = digitsValue(chars[0..<6]), let individual = digitsValue(chars[7..<10]),
-              individual >= 2,
-              isRealDate(year: century + date % 100, month: date / 100 % 100, day: date / 10_000)
+            let date = digitsValue(chars[0..<6]), let individual = digitsValue(chars[7..<10]),
+            individual >= 2,
+            isRealDate(year: century + date % 100, month: date / 100 % 100, day: date / 10_000)
         else { return false }
         let number = (date * 1000 + individual) % 31
         return chars[10] == finnishCheckCharacters[number]
@@ -70,7 +71,7 @@ public enum PersonalIdentityCode {
     private static func looksFinnish(_ window: ArraySlice<UInt8>) -> Bool {
         let chars = Array(window)
         guard finnishCentury(chars[6]) != nil, chars[0..<6].allSatisfy(isDigit), chars[7..<10].allSatisfy(isDigit),
-              isDigit(chars[10]) || (UInt8(ascii: "A")...UInt8(ascii: "Y")).contains(chars[10])
+            isDigit(chars[10]) || (UInt8(ascii: "A")...UInt8(ascii: "Y")).contains(chars[10])
         else { return false }
         let date = digitsValue(chars[0..<6])!
         return (1...12).contains(date / 100 % 100) && (1...31).contains(date / 10_000)
@@ -85,8 +86,10 @@ public enum PersonalIdentityCode {
             let byte = chars[index]
             if isDigit(byte) {
                 digits.append(byte)
-            } else if (byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")) && (digits.count == 6 || digits.count == 8)
-                        && index + 1 < chars.count && isDigit(chars[index + 1]) {
+            } else if (byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+"))
+                && (digits.count == 6 || digits.count == 8)
+                && index + 1 < chars.count && isDigit(chars[index + 1])
+            {
                 // a separator inside the number
             } else {
                 break

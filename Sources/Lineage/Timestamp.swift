@@ -10,16 +10,16 @@ public struct Timestamp: Equatable, Sendable {
     public init?(rfc3339 text: String) {
         let c = Array(text.utf8)
         guard c.count >= 20, c[4] == UInt8(ascii: "-"), c[7] == UInt8(ascii: "-"),
-              c[10] == UInt8(ascii: "T") || c[10] == UInt8(ascii: "t"),
-              c[13] == UInt8(ascii: ":"), c[16] == UInt8(ascii: ":"),
-              let year = PersonalIdentityCode.digitsValue(c[0..<4]),
-              let month = PersonalIdentityCode.digitsValue(c[5..<7]),
-              let day = PersonalIdentityCode.digitsValue(c[8..<10]),
-              let hour = PersonalIdentityCode.digitsValue(c[11..<13]),
-              let minute = PersonalIdentityCode.digitsValue(c[14..<16]),
-              let second = PersonalIdentityCode.digitsValue(c[17..<19]),
-              PersonalIdentityCode.isRealDate(year: year, month: month, day: day),
-              hour <= 23, minute <= 59, second <= 60
+            c[10] == UInt8(ascii: "T") || c[10] == UInt8(ascii: "t"),
+            c[13] == UInt8(ascii: ":"), c[16] == UInt8(ascii: ":"),
+            let year = PersonalIdentityCode.digitsValue(c[0..<4]),
+            let month = PersonalIdentityCode.digitsValue(c[5..<7]),
+            let day = PersonalIdentityCode.digitsValue(c[8..<10]),
+            let hour = PersonalIdentityCode.digitsValue(c[11..<13]),
+            let minute = PersonalIdentityCode.digitsValue(c[14..<16]),
+            let second = PersonalIdentityCode.digitsValue(c[17..<19]),
+            PersonalIdentityCode.isRealDate(year: year, month: month, day: day),
+            hour <= 23, minute <= 59, second <= 60
         else { return nil }
         var index = 19
         var fraction: Int64 = 0
@@ -40,9 +40,9 @@ public struct Timestamp: Equatable, Sendable {
             index += 1
         } else if c[index] == UInt8(ascii: "+") || c[index] == UInt8(ascii: "-") {
             guard index + 6 == c.count, c[index + 3] == UInt8(ascii: ":"),
-                  let offsetHours = PersonalIdentityCode.digitsValue(c[index + 1..<index + 3]),
-                  let offsetMins = PersonalIdentityCode.digitsValue(c[index + 4..<index + 6]),
-                  offsetHours <= 23, offsetMins <= 59
+                let offsetHours = PersonalIdentityCode.digitsValue(c[index + 1..<index + 3]),
+                let offsetMins = PersonalIdentityCode.digitsValue(c[index + 4..<index + 6]),
+                offsetHours <= 23, offsetMins <= 59
             else { return nil }
             offsetMinutes = (offsetHours * 60 + offsetMins) * (c[index] == UInt8(ascii: "-") ? -1 : 1)
             index += 6

@@ -5,7 +5,8 @@ import Lineage
 enum AppendCommand {
     static func run(_ arguments: Arguments, _ context: Context) throws -> ExitCode {
         guard arguments.positionals.count <= 1 else { throw UsageError("append takes at most one FILE") }
-        var options = AppendOptions(atomic: arguments.flags.contains("--atomic"), dryRun: arguments.flags.contains("--dry-run"))
+        var options = AppendOptions(
+            atomic: arguments.flags.contains("--atomic"), dryRun: arguments.flags.contains("--dry-run"))
         if let batch = try arguments.uint("--batch-size") {
             guard batch > 0 else { throw UsageError("--batch-size must be at least 1") }
             options.batchSize = Int(batch)
@@ -18,7 +19,7 @@ enum AppendCommand {
         var receipts: FileHandle?
         if let receiptsPath = arguments.options["--receipts"] {
             guard FileManager.default.createFile(atPath: receiptsPath, contents: nil),
-                  let handle = FileHandle(forWritingAtPath: receiptsPath)
+                let handle = FileHandle(forWritingAtPath: receiptsPath)
             else { throw UsageError("cannot create the receipts file \(receiptsPath)") }
             receipts = handle
         }
@@ -27,21 +28,24 @@ enum AppendCommand {
         let ledger = try context.open()
         let progress = ProgressLine(label: "lines")
         var pendingReceipts: [UInt8] = []
-        let summary = try ledger.append(from: fd, options: options, onLine: { line in
-            if case .rejected(let rejection) = line.outcome {
-                Terminal.err(rejectionLine(rejection, line: line.line, id: line.id).text)
-            }
-            if receipts != nil {
-                pendingReceipts += Array(receipt(line).text.utf8)
-                pendingReceipts.append(0x0a)
-            }
-        }, progress: { handled in
-            progress.update(handled)
-            if let receipts, !pendingReceipts.isEmpty {
-                receipts.write(Data(pendingReceipts))
-                pendingReceipts.removeAll(keepingCapacity: true)
-            }
-        })
+        let summary = try ledger.append(
+            from: fd, options: options,
+            onLine: { line in
+                if case .rejected(let rejection) = line.outcome {
+                    Terminal.err(rejectionLine(rejection, line: line.line, id: line.id).text)
+                }
+                if receipts != nil {
+                    pendingReceipts += Array(receipt(line).text.utf8)
+                    pendingReceipts.append(0x0a)
+                }
+            },
+            progress: { handled in
+                progress.update(handled)
+                if let receipts, !pendingReceipts.isEmpty {
+                    receipts.write(Data(pendingReceipts))
+                    pendingReceipts.removeAll(keepingCapacity: true)
+                }
+            })
         progress.finish()
 
         var fields: [(String, OutputValue)] = [

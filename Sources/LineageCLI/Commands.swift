@@ -26,7 +26,8 @@ struct Context {
     let keyFile: String?
 
     init(_ arguments: Arguments) {
-        ledgerDirectory = arguments.options["--ledger"]
+        ledgerDirectory =
+            arguments.options["--ledger"]
             ?? ProcessInfo.processInfo.environment["LINEAGE_LEDGER"] ?? "./ledger"
         keyFile = arguments.options["--key-file"]
     }
@@ -150,7 +151,8 @@ enum Commands {
         }
         let allowed = command.valued.union(Arguments.globalValued)
         if let stray = arguments.options.keys.sorted().first(where: { !allowed.contains($0) })
-            ?? arguments.flags.sorted().first(where: { !command.flags.contains($0) }) {
+            ?? arguments.flags.sorted().first(where: { !command.flags.contains($0) })
+        {
             return usage("\(name) does not take \(stray)", help: command.usage)
         }
         do {
@@ -193,10 +195,11 @@ enum Commands {
         }
         guard arguments.positionals.isEmpty else { throw UsageError("init takes no arguments") }
         let ledger = try Ledger.create(directory: context.ledgerDirectory, keyFile: context.keyFile, mapSize: mapSize)
-        Terminal.out(OutputValue.object([
-            ("ledger", .string(ledger.directory)), ("keyFile", .string(ledger.keyFilePath)),
-            ("mapSize", .int(ledger.environment.info.mapSize)),
-        ]).text)
+        Terminal.out(
+            OutputValue.object([
+                ("ledger", .string(ledger.directory)), ("keyFile", .string(ledger.keyFilePath)),
+                ("mapSize", .int(ledger.environment.info.mapSize)),
+            ]).text)
         return .ok
     }
 
@@ -215,15 +218,17 @@ enum Commands {
         progress.finish()
         switch result {
         case .intact(let head, let nodes):
-            Terminal.out(OutputValue.object([
-                ("ok", .bool(true)), ("treeSize", .uint(head.size)), ("root", .string(head.root.hex)),
-                ("records", .uint(head.size)), ("nodes", .int(nodes)),
-            ]).text)
+            Terminal.out(
+                OutputValue.object([
+                    ("ok", .bool(true)), ("treeSize", .uint(head.size)), ("root", .string(head.root.hex)),
+                    ("records", .uint(head.size)), ("nodes", .int(nodes)),
+                ]).text)
             return .ok
         case .damaged(let sequence, let problem):
-            Terminal.out(OutputValue.object([
-                ("ok", .bool(false)), ("sequence", .uint(sequence)), ("problem", .string(problem)),
-            ]).text)
+            Terminal.out(
+                OutputValue.object([
+                    ("ok", .bool(false)), ("sequence", .uint(sequence)), ("problem", .string(problem)),
+                ]).text)
             Terminal.err("lineage: integrity violation at sequence number \(sequence): \(problem)")
             return .integrityViolation
         }
@@ -238,11 +243,12 @@ enum Commands {
     static func prove(_ arguments: Arguments, _ context: Context) throws -> ExitCode {
         guard let sequence = try arguments.uint("--seq") else { throw UsageError("prove needs --seq N") }
         let proof = try context.open().inclusionProof(sequence: sequence, treeSize: try arguments.uint("--tree-size"))
-        Terminal.out(OutputValue.object([
-            ("seq", .uint(proof.sequence)), ("treeSize", .uint(proof.treeSize)),
-            ("leafHash", .string(proof.leafHash.hex)), ("path", .array(proof.path.map { .string($0.hex) })),
-            ("root", .string(proof.root.hex)),
-        ]).text)
+        Terminal.out(
+            OutputValue.object([
+                ("seq", .uint(proof.sequence)), ("treeSize", .uint(proof.treeSize)),
+                ("leafHash", .string(proof.leafHash.hex)), ("path", .array(proof.path.map { .string($0.hex) })),
+                ("root", .string(proof.root.hex)),
+            ]).text)
         return .ok
     }
 
@@ -250,37 +256,54 @@ enum Commands {
         guard let first = try arguments.uint("--from") else { throw UsageError("consistency needs --from M") }
         guard first > 0 else { throw UsageError("--from must be at least 1: every tree extends the empty one") }
         let proof = try context.open().consistencyProof(from: first, to: try arguments.uint("--to"))
-        Terminal.out(OutputValue.object([
-            ("from", .uint(proof.first.size)), ("to", .uint(proof.second.size)),
-            ("fromRoot", .string(proof.first.root.hex)), ("toRoot", .string(proof.second.root.hex)),
-            ("path", .array(proof.path.map { .string($0.hex) })),
-        ]).text)
+        Terminal.out(
+            OutputValue.object([
+                ("from", .uint(proof.first.size)), ("to", .uint(proof.second.size)),
+                ("fromRoot", .string(proof.first.root.hex)), ("toRoot", .string(proof.second.root.hex)),
+                ("path", .array(proof.path.map { .string($0.hex) })),
+            ]).text)
         return .ok
     }
 
     static func stats(_ arguments: Arguments, _ context: Context) throws -> ExitCode {
         let stats = try context.open().statistics()
         let databases: [(String, OutputValue)] = stats.databases.map { usage in
-            (usage.name, .object([
-                ("entries", .int(usage.statistics.entries)), ("depth", .int(usage.statistics.depth)),
-                ("pages", .int(usage.statistics.branchPages + usage.statistics.leafPages + usage.statistics.overflowPages)),
-                ("bytes", .int(usage.statistics.bytes)),
-            ]))
+            (
+                usage.name,
+                .object([
+                    ("entries", .int(usage.statistics.entries)), ("depth", .int(usage.statistics.depth)),
+                    (
+                        "pages",
+                        .int(usage.statistics.branchPages + usage.statistics.leafPages + usage.statistics.overflowPages)
+                    ),
+                    ("bytes", .int(usage.statistics.bytes)),
+                ])
+            )
         }
         let records = stats.databases.first { $0.name == AppendOnlyLog.recordsDatabaseName }?.statistics.entries ?? 0
-        Terminal.out(OutputValue.object([
-            ("treeSize", .uint(stats.head.size)), ("root", .string(stats.head.root.hex)),
-            ("records", .int(records)),
-            ("databases", .object(databases)),
-            ("fileBytes", .int(stats.fileBytes)), ("mapSize", .int(stats.environment.mapSize)),
-            ("usedBytes", .int(stats.environment.usedBytes)), ("pageSize", .int(stats.environment.pageSize)),
-            ("readers", .object([("max", .int(stats.environment.maxReaders)), ("inUse", .int(stats.environment.readersInUse))])),
-            ("durability", .object([
-                ("fullSync", .bool(stats.durability.isFullSync)), ("noSync", .bool(stats.durability.noSync)),
-                ("noMetaSync", .bool(stats.durability.noMetaSync)), ("mapAsync", .bool(stats.durability.mapAsync)),
-                ("writeMap", .bool(stats.durability.writeMap)),
-            ])),
-        ]).text)
+        Terminal.out(
+            OutputValue.object([
+                ("treeSize", .uint(stats.head.size)), ("root", .string(stats.head.root.hex)),
+                ("records", .int(records)),
+                ("databases", .object(databases)),
+                ("fileBytes", .int(stats.fileBytes)), ("mapSize", .int(stats.environment.mapSize)),
+                ("usedBytes", .int(stats.environment.usedBytes)), ("pageSize", .int(stats.environment.pageSize)),
+                (
+                    "readers",
+                    .object([
+                        ("max", .int(stats.environment.maxReaders)), ("inUse", .int(stats.environment.readersInUse)),
+                    ])
+                ),
+                (
+                    "durability",
+                    .object([
+                        ("fullSync", .bool(stats.durability.isFullSync)), ("noSync", .bool(stats.durability.noSync)),
+                        ("noMetaSync", .bool(stats.durability.noMetaSync)),
+                        ("mapAsync", .bool(stats.durability.mapAsync)),
+                        ("writeMap", .bool(stats.durability.writeMap)),
+                    ])
+                ),
+            ]).text)
         return .ok
     }
 }

@@ -31,7 +31,8 @@ final class ProgressLine {
         lastShown = now
         let elapsed = now.timeIntervalSince(started)
         let rate = elapsed > 0 ? Int(Double(count) / elapsed) : 0
-        FileHandle.standardError.write(Data("\r\(label): \(count) (\(rate)/s, \(String(format: "%.1f", elapsed)) s)   ".utf8))
+        FileHandle.standardError.write(
+            Data("\r\(label): \(count) (\(rate)/s, \(String(format: "%.1f", elapsed)) s)   ".utf8))
         shownAnything = true
     }
 

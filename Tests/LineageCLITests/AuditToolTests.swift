@@ -23,8 +23,10 @@ struct AuditToolTests {
     @Test func anIndependentRecomputationFromTheFileMatchesTheCheckpoint() throws {
         let run = try AuditRun()
         let checkpoint = try run.json(["checkpoint"])
-        let recomputed = try JSONSerialization.jsonObject(
-            with: Data(try run.tool(AuditRun.packageRoot + "/tools/audit/recompute-root.py", [run.ledger]).utf8)) as? [String: Any]
+        let recomputed =
+            try JSONSerialization.jsonObject(
+                with: Data(try run.tool(AuditRun.packageRoot + "/tools/audit/recompute-root.py", [run.ledger]).utf8))
+            as? [String: Any]
         #expect(recomputed?["treeSize"] as? Int == 37)
         #expect(recomputed?["root"] as? String == checkpoint["root"] as? String)
         #expect((recomputed?["problems"] as? [Any])?.isEmpty == true)
@@ -50,13 +52,15 @@ private final class AuditRun {
     }
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lineage-audit-\(UUID().uuidString)").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("lineage-audit-\(UUID().uuidString)").path
         ledger = directory + "/ledger"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let events = (1...37).map { index in
             #"{"id":"\#(UUID().uuidString)","type":"case.opened","occurredAt":"2026-02-01T09:15:00+02:00","subject":"person-\#(index)","schemaVersion":1,"payload":{"case":"case-\#(index)"}}"#
         }
-        try (events.joined(separator: "\n") + "\n").write(toFile: directory + "/events.ndjson", atomically: true, encoding: .utf8)
+        try (events.joined(separator: "\n") + "\n").write(
+            toFile: directory + "/events.ndjson", atomically: true, encoding: .utf8)
         _ = try tool(Self.binary, ["--ledger", ledger, "init"])
         _ = try tool(Self.binary, ["--ledger", ledger, "append", directory + "/events.ndjson"])
     }

@@ -1,13 +1,17 @@
 import Testing
+
 @testable import Lineage
 
 @Suite("Event envelope")
 struct EventTests {
-    static let good = #"{"id":"5b7e4f0a-1c2d-4e5f-8a9b-0c1d2e3f4a5b","type":"case.opened","occurredAt":"2026-01-02T10:00:00Z","subject":"person-1","schemaVersion":1,"payload":{}}"#
+    static let good =
+        #"{"id":"5b7e4f0a-1c2d-4e5f-8a9b-0c1d2e3f4a5b","type":"case.opened","occurredAt":"2026-01-02T10:00:00Z","subject":"person-1","schemaVersion":1,"payload":{}}"#
 
     func event(_ text: String) throws(Rejection) -> Event {
         let value: JSONValue
-        do { value = try JSONParser.parse(Array(text.utf8)) } catch { throw Rejection(field: nil, rule: .invalidJSON, message: "") }
+        do { value = try JSONParser.parse(Array(text.utf8)) } catch {
+            throw Rejection(field: nil, rule: .invalidJSON, message: "")
+        }
         return try Event(validating: value)
     }
 
@@ -29,26 +33,29 @@ struct EventTests {
     }
 
     @Test func uppercaseIdsAndReorderedMembersHaveTheSameCanonicalForm() throws {
-        let reordered = #"{ "payload": {}, "schemaVersion": 1, "subject": "person-1", "occurredAt": "2026-01-02T10:00:00Z", "type": "case.opened", "id": "5B7E4F0A-1C2D-4E5F-8A9B-0C1D2E3F4A5B" }"#
+        let reordered =
+            #"{ "payload": {}, "schemaVersion": 1, "subject": "person-1", "occurredAt": "2026-01-02T10:00:00Z", "type": "case.opened", "id": "5B7E4F0A-1C2D-4E5F-8A9B-0C1D2E3F4A5B" }"#
         #expect(try event(reordered).canonical == (try event(Self.good)).canonical)
     }
 
-    @Test("each envelope rule names its field and code", arguments: [
-        (#""id":"5b7e4f0a-1c2d-4e5f-8a9b-0c1d2e3f4a5b","#, "", "id", Rule.missingField),
-        ("5b7e4f0a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "not-a-uuid", "id", .idNotUUID),
-        ("5b7e4f0a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "00000000-0000-0000-0000-000000000000", "id", .idNotUUID),
-        ("case.opened", "CaseOpened", "type", .typeInvalid),
-        ("2026-01-02T10:00:00Z", "2026-02-30T10:00:00Z", "occurredAt", .occurredAtInvalid),
-        ("2026-01-02T10:00:00Z", "2026-01-02 10:00:00", "occurredAt", .occurredAtInvalid),
-        ("person-1", "131052-308T", "subject", .subjectPersonalIdentityCode),
-        ("person-1", "19811228-9874", "subject", .subjectPersonalIdentityCode),
-        (#""subject":"person-1""#, #""subject":"""#, "subject", .subjectEmpty),
-        ("person-1", String(repeating: "x", count: 65), "subject", .subjectTooLong),
-        (#""schemaVersion":1"#, #""schemaVersion":2"#, "schemaVersion", .schemaVersionUnsupported),
-        (#""schemaVersion":1"#, #""schemaVersion":"1""#, "schemaVersion", .wrongType),
-        (#""payload":{}"#, #""payload":[]"#, "payload", .wrongType),
-        (#""payload":{}"#, #""payload":{},"extra":1"#, "extra", .unknownField),
-    ])
+    @Test(
+        "each envelope rule names its field and code",
+        arguments: [
+            (#""id":"5b7e4f0a-1c2d-4e5f-8a9b-0c1d2e3f4a5b","#, "", "id", Rule.missingField),
+            ("5b7e4f0a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "not-a-uuid", "id", .idNotUUID),
+            ("5b7e4f0a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "00000000-0000-0000-0000-000000000000", "id", .idNotUUID),
+            ("case.opened", "CaseOpened", "type", .typeInvalid),
+            ("2026-01-02T10:00:00Z", "2026-02-30T10:00:00Z", "occurredAt", .occurredAtInvalid),
+            ("2026-01-02T10:00:00Z", "2026-01-02 10:00:00", "occurredAt", .occurredAtInvalid),
+            ("person-1", "131052-308T", "subject", .subjectPersonalIdentityCode),
+            ("person-1", "19811228-9874", "subject", .subjectPersonalIdentityCode),
+            (#""subject":"person-1""#, #""subject":"""#, "subject", .subjectEmpty),
+            ("person-1", String(repeating: "x", count: 65), "subject", .subjectTooLong),
+            (#""schemaVersion":1"#, #""schemaVersion":2"#, "schemaVersion", .schemaVersionUnsupported),
+            (#""schemaVersion":1"#, #""schemaVersion":"1""#, "schemaVersion", .wrongType),
+            (#""payload":{}"#, #""payload":[]"#, "payload", .wrongType),
+            (#""payload":{}"#, #""payload":{},"extra":1"#, "extra", .unknownField),
+        ])
     func rules(old: String, new: String, field: String, rule: Rule) throws {
         let rejection = try #require(rejectionFor(replacing: old, with: new))
         #expect(rejection.rule == rule)

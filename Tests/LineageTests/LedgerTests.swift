@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Lineage
 
 @Suite("Ledger append and idempotency")
@@ -11,7 +12,9 @@ struct LedgerTests {
     static let ids = (0..<5).map { String(format: "00000000-0000-4000-8000-%012x", $0 + 1) }
 
     /// Appends `lines` from a file, as the CLI does.
-    func append(_ lines: [String], to ledger: Ledger, in directory: TemporaryDirectory, options: AppendOptions = AppendOptions())
+    func append(
+        _ lines: [String], to ledger: Ledger, in directory: TemporaryDirectory, options: AppendOptions = AppendOptions()
+    )
         throws -> (AppendSummary, [LineOutcome])
     {
         let path = directory.path + "/input-\(UUID().uuidString).ndjson"
@@ -75,7 +78,8 @@ struct LedgerTests {
         let (summary, _) = try append(lines, to: ledger, in: directory, options: AppendOptions(atomic: true))
         #expect(summary.appended == 0 && summary.discarded == 2 && summary.rejected == 1)
         #expect(try ledger.treeHead().size == 0)
-        let (dry, outcomes) = try append([Self.line(id: Self.ids[0])], to: ledger, in: directory, options: AppendOptions(dryRun: true))
+        let (dry, outcomes) = try append(
+            [Self.line(id: Self.ids[0])], to: ledger, in: directory, options: AppendOptions(dryRun: true))
         #expect(dry.wouldAppend == 1 && outcomes.first?.outcome == .wouldAppend(0))
         #expect(try ledger.treeHead().size == 0)
     }
@@ -109,7 +113,9 @@ struct LedgerTests {
         #expect(throws: LedgerError.ledgerExists(directory: directory.path + "/a")) {
             try Ledger.create(directory: directory.path + "/a")
         }
-        let mode = try FileManager.default.attributesOfItem(atPath: directory.path + "/a/keys.json")[.posixPermissions] as? NSNumber
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: directory.path + "/a/keys.json")[.posixPermissions]
+            as? NSNumber
         #expect(mode?.intValue == 0o600)
         chmod(directory.path + "/a/keys.json", 0o644)
         #expect(throws: LedgerError.keyFileInsecure(path: directory.path + "/a/keys.json", mode: 0o644)) {
