@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+@testable import LedgerStore
+
+/// A record of exactly 100 bytes that names its sequence number.
+private func hundredByteRecord(_ sequence: Int) -> [UInt8] {
+    let text = "record \(sequence) "
+    return Array((text + String(repeating: ".", count: 100 - text.utf8.count)).utf8)
+}
+
+@Suite("The map grows when a write fills it")
+struct MapGrowthTests {
+    @Test("a 64 KiB map takes 100,000 appends of 100 bytes, growing as it goes")
+    func tinyMapTakesHundredThousandAppends() throws {
+        try withTemporaryDirectory { path in
+            let startSize = 64 * 1024
+            let environment = try Environment(path: path, options: EnvironmentOptions(mapSize: startSize))
+            #expect(environment.info.mapSize == startSize)
+            let log = try AppendOnlyLog(environment: environment)
+            var head = TreeHead(size: 0, root: try MerkleHashing.emptyRoot(using: SHA256Hasher()))
+            for batch in 0..<100 {
+                head = try environment.write { txn throws in
+                    let appender = try log.appender(in: txn)
+                    // A retry after MAP_FULL starts again from the committed size.
+                    #expect(appender.size == UInt64(batch * 1000))
+                    for i in 0..<1000 { try appender.append(hundredByteRecord(batch * 1000 + i)) }
+                    return try appender.treeHead()
+                }
+            }
+            let info = environment.info
+            #expect(info.mapSize > startSize)
+            #expect(info.usedBytes > startSize)
+            #expect(info.usedBytes <= info.mapSize)
+            #expect(head.size == 100_000)
+            try environment.read { txn throws in
+                #expect(try log.size(in: txn) == 100_000)
+                #expect(try log.treeHead(in: txn) == head)
+                #expect(try log.record(at: 0, in: txn) == hundredByteRecord(0))
+                #expect(try log.record(at: 54_321, in: txn) == hundredByteRecord(54_321))
+                #expect(try log.record(at: 99_999, in: txn) == hundredByteRecord(99_999))
+                let nodes = 2 * 100_000 - (100_000 as UInt64).nonzeroBitCount
+                #expect(try log.verify(in: txn) == .intact(head: head, nodes: nodes))
+            }
+        }
+    }
+
+    @Test("a reopened environment keeps its grown map, and a too-small request still works")
+    func grownMapSurvivesReopen() throws {
+        try withTemporaryDirectory { path in
+            let startSize = 64 * 1024
+            func fill() throws -> Int {
+                let log = try openLog(path, options: EnvironmentOptions(mapSize: startSize))
+                try append((0..<3000).map(hundredByteRecord), to: log)
+                return log.environment.info.mapSize
+            }
+            let grown = try fill()
+            #expect(grown > startSize)
+            do {
+                // No size requested: the size the file was last given.
+                let log = try openLog(path)
+                #expect(log.environment.info.mapSize >= grown)
+                #expect(try log.environment.read { try log.size(in: $0) } == 3000)
+            }
+            // Asking for less than the data already needs is no failure, and appends still grow.
+            let log = try openLog(path, options: EnvironmentOptions(mapSize: startSize))
+            #expect(log.environment.info.mapSize >= log.environment.info.usedBytes)
+            try append((3000..<6000).map(hundredByteRecord), to: log)
+            try log.environment.read { txn throws in
+                #expect(try log.size(in: txn) == 6000)
+                guard case .intact(let head, _) = try log.verify(in: txn) else {
+                    Issue.record("the grown log does not verify")
+                    return
+                }
+                #expect(head.size == 6000)
+            }
+        }
+    }
+}
