@@ -60,8 +60,10 @@ public struct EnvironmentInfo: Sendable, Equatable {
 ///
 /// Transactions are scoped to closures: ``read(_:)`` and ``write(_:)``. A write that hits
 /// `MDB_MAP_FULL` grows the map and runs its closure again from the start, so write closures must not
-/// have effects outside the transaction that a second run would repeat. The corresponding C type is
-/// `MDB_env`.
+/// have effects outside the transaction that a second run would repeat. Transactions must not be
+/// nested: a `write` inside a `read` (or `write`) closure on the same thread could need to grow the
+/// map while its own outer transaction holds the map open, and would wait for itself. The
+/// corresponding C type is `MDB_env`.
 public final class Environment: @unchecked Sendable {
     // @unchecked: LMDB's environment handle is thread-safe when opened with MDB_NOTLS (read
     // transactions are not tied to threads, write transactions are serialised by LMDB's own mutex);
