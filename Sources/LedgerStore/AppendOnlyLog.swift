@@ -54,6 +54,17 @@ public final class AppendOnlyLog: Sendable {
         try txn.get(records, key: BigEndian.bytes(sequence))
     }
 
+    /// Calls `body` with every record in sequence order, from `start`, in one cursor pass.
+    public func forEachRecord(in txn: Transaction, from start: UInt64 = 0, _ body: (UInt64, [UInt8]) throws -> Void) throws {
+        try txn.withCursor(records) { cursor in
+            var entry = try cursor.seek(atLeast: BigEndian.bytes(start))
+            while let current = entry, let sequence = BigEndian.uint64(current.key) {
+                try body(sequence, current.value)
+                entry = try cursor.next()
+            }
+        }
+    }
+
     /// The tree head of the whole log, or of an earlier `size`.
     public func treeHead(size: UInt64? = nil, in txn: Transaction) throws -> TreeHead {
         let current = try self.size(in: txn)

@@ -1,6 +1,6 @@
 /// An input line turned into what the write transaction needs, or the reason it was refused.
 public enum PreparedLine: Sendable {
-    case event(Event, digest: Digest)
+    case event(DomainEvent, digest: Digest)
     case rejected(Rejection)
 }
 
@@ -31,8 +31,8 @@ public final class EventPreparer {
         }
         do {
             let value = try bytes.withUnsafeBytes { buffer throws(JSONSyntaxError) in try JSONParser.parse(buffer) }
-            let event = try Event(validating: value)
-            return .event(event, digest: try idempotency.authenticate(event.canonical))
+            let event = try DomainEvent(try Event(validating: value))
+            return .event(event, digest: try idempotency.authenticate(event.envelope.canonical))
         } catch let error as JSONSyntaxError {
             return .rejected(
                 Rejection(
@@ -47,7 +47,7 @@ public final class EventPreparer {
     }
 
     /// The keyed digest of an event's canonical form, as the idempotency database stores it.
-    public func digest(of event: Event) throws -> Digest {
-        try idempotency.authenticate(event.canonical)
+    public func digest(of canonical: [UInt8]) throws -> Digest {
+        try idempotency.authenticate(canonical)
     }
 }

@@ -142,7 +142,7 @@ struct NumberedLine: Sendable {
 
     var id: String? {
         switch prepared {
-        case .event(let event, _): return event.id.description
+        case .event(let event, _): return event.envelope.id.description
         case .rejected(let rejection): return rejection.id
         }
     }

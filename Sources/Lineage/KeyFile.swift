@@ -5,23 +5,33 @@ import Foundation
 public struct LedgerKeys: Sendable {
     /// The HMAC-SHA-256 key of the idempotency digests.
     public let idempotencyKey: [UInt8]
+    /// The AES-256-GCM key that wraps every data key (the key-encryption key).
+    public let keyEncryptionKey: [UInt8]
+    /// The HMAC-SHA-256 key of the identity-code index.
+    public let identityIndexKey: [UInt8]
 
     static let format = "lineage-keys/1"
+    static let members = ["idempotencyKey", "keyEncryptionKey", "identityIndexKey"]
 
     public static func generate() throws -> LedgerKeys {
-        LedgerKeys(idempotencyKey: try SecureRandom.bytes(32))
+        LedgerKeys(
+            idempotencyKey: try SecureRandom.bytes(32), keyEncryptionKey: try SecureRandom.bytes(32),
+            identityIndexKey: try SecureRandom.bytes(32))
+    }
+
+    var byMember: [(String, [UInt8])] {
+        [("idempotencyKey", idempotencyKey), ("keyEncryptionKey", keyEncryptionKey), ("identityIndexKey", identityIndexKey)]
     }
 }
 
-/// Reading and writing the key file: a JSON object `{"format":"lineage-keys/1","idempotencyKey":"<base64>"}`
-/// with mode 0600.
+/// Reading and writing the key file: a JSON object `{"format":"lineage-keys/1","idempotencyKey":"<base64>",
+/// "keyEncryptionKey":"<base64>","identityIndexKey":"<base64>"}` (32 bytes each) with mode 0600.
 public enum KeyFile {
     /// Creates the key file; refuses to touch one that exists.
     public static func create(at path: String, keys: LedgerKeys) throws {
-        let object = JSONObject([
-            ("format", .string(LedgerKeys.format)),
-            ("idempotencyKey", .string(Data(keys.idempotencyKey).base64EncodedString())),
-        ])!
+        let object = JSONObject(
+            [("format", .string(LedgerKeys.format))]
+                + keys.byMember.map { ($0.0, JSONValue.string(Data($0.1).base64EncodedString())) })!
         var bytes = CanonicalJSON.encode(.object(object))
         bytes.append(0x0a)
         // O_EXCL: never overwrite keys; the mode is set at creation so the file is never readable by others.
@@ -55,9 +65,14 @@ public enum KeyFile {
         guard object["format"] == .string(LedgerKeys.format) else {
             throw LedgerError.keyFileMalformed(path: path, reason: "format is not \(LedgerKeys.format)")
         }
-        guard case .string(let encoded) = object["idempotencyKey"], let key = Data(base64Encoded: encoded),
-            key.count == 32
-        else { throw LedgerError.keyFileMalformed(path: path, reason: "idempotencyKey is not 32 bytes of base64") }
-        return LedgerKeys(idempotencyKey: [UInt8](key))
+        var decoded: [String: [UInt8]] = [:]
+        for member in LedgerKeys.members {
+            guard case .string(let encoded) = object[member], let key = Data(base64Encoded: encoded), key.count == 32
+            else { throw LedgerError.keyFileMalformed(path: path, reason: "\(member) is not 32 bytes of base64") }
+            decoded[member] = [UInt8](key)
+        }
+        return LedgerKeys(
+            idempotencyKey: decoded["idempotencyKey"]!, keyEncryptionKey: decoded["keyEncryptionKey"]!,
+            identityIndexKey: decoded["identityIndexKey"]!)
     }
 }

@@ -34,6 +34,8 @@ public final class Ledger: @unchecked Sendable {
     let keys: LedgerKeys
     let idempotency: Database
     let meta: Database
+    let vault: Vault
+    let projections: Projections
 
     /// The key file's path: the one given, else `$LINEAGE_KEY_FILE`, else `keys.json` in the ledger.
     public static func keyFilePath(directory: String, explicit: String?) -> String {
@@ -90,11 +92,16 @@ public final class Ledger: @unchecked Sendable {
         self.keys = keys
         self.environment = environment
         log = try AppendOnlyLog(environment: environment)
-        let databases = try environment.openDatabases([
-            (Self.idempotencyDatabaseName, []), (Self.metaDatabaseName, []),
-        ])
+        let own: [(name: String, flags: DatabaseFlags)] = [
+            (Self.idempotencyDatabaseName, []), (Self.metaDatabaseName, []), (Vault.unitsDatabaseName, []),
+            (Vault.keysDatabaseName, []),
+        ]
+        let databases = try environment.openDatabases(own + Projections.specs)
         idempotency = databases[0]
         meta = databases[1]
+        vault = Vault(units: databases[2], keys: databases[3], keyEncryptionKey: keys.keyEncryptionKey)
+        projections = Projections(
+            parties: databases[4], provenance: databases[5], disclosures: databases[6], identity: databases[7])
     }
 
     /// A value that shows which key file a ledger belongs to without revealing the key.
@@ -106,32 +113,16 @@ public final class Ledger: @unchecked Sendable {
     public func makePreparer() throws -> EventPreparer { try EventPreparer(keys: keys) }
 
     /// Writes prepared lines inside the caller's write transaction: rejected lines stay rejected, a
-    /// known id is a duplicate (same digest) or a conflict (other digest), anything else is appended
-    /// and indexed. Checks that depend on the ledger's state run here, inside the transaction, so
-    /// that concurrent writers cannot race past them; each runs before anything of its event is
-    /// written, so a rejected event leaves nothing behind.
-    func write(_ lines: [PreparedLine], in txn: Transaction, appender: LogAppender, recordedAt: Int64) throws
-        -> [Outcome]
-    {
-        try lines.map { line in
+    /// known id is a duplicate (same digest) or a conflict (other digest), an event that breaks a rule
+    /// depending on the ledger's state is rejected, anything else is sealed, appended and projected.
+    /// The state checks run here, inside the transaction, so that concurrent writers cannot race past
+    /// them; each runs before anything of its event is written, so a rejected event leaves nothing.
+    func write(_ lines: [PreparedLine], in txn: Transaction, appender: LogAppender, recordedAt: Int64) throws -> [Outcome] {
+        var writer = try EventWriter(ledger: self, txn: txn, appender: appender, recordedAt: recordedAt)
+        return try lines.map { line in
             switch line {
-            case .rejected(let rejection):
-                return .rejected(rejection)
-            case .event(let event, let digest):
-                if let stored = try txn.get(idempotency, key: event.id.bytes) {
-                    let sequence = BigEndian.uint64(stored) ?? 0
-                    if Array(stored.dropFirst(8)) == digest.bytes { return .duplicate(sequence) }
-                    return .rejected(
-                        Rejection(
-                            id: event.id.description, field: "id", rule: .idConflict,
-                            message: "id was already recorded, as sequence number \(sequence), with other content"))
-                }
-                let record = EventRecord(recordedAt: recordedAt, canonicalEvent: event.canonical)
-                let sequence = try appender.append(record.encoded())
-                try txn.put(
-                    idempotency, key: event.id.bytes, value: BigEndian.bytes(sequence) + digest.bytes,
-                    flags: .noOverwrite)
-                return .appended(sequence)
+            case .rejected(let rejection): return .rejected(rejection)
+            case .event(let event, let digest): return try writer.write(event, digest: digest)
             }
         }
     }
@@ -155,7 +146,9 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// Every database this ledger owns, in the order docs/FORMAT.md lists them.
-    public var databases: [Database] { log.databases + [idempotency, meta] }
+    public var databases: [Database] {
+        log.databases + [idempotency, meta, vault.units, vault.keys] + projections.all
+    }
 
     /// The microseconds since the epoch now, the ledger's "recorded at" clock.
     static func now() -> Int64 {

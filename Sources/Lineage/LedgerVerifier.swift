@@ -30,25 +30,30 @@ extension Ledger {
 
     private func checkEvent(at sequence: UInt64, in txn: Transaction, preparer: EventPreparer) throws -> String? {
         guard let bytes = try log.record(at: sequence, in: txn) else { return "record \(sequence) is missing" }
-        guard let record = EventRecord(decoding: bytes) else {
-            return "record \(sequence) is not a well-formed version-\(EventRecord.formatVersion) record"
-        }
-        let event: Event
+        let stored: StoredEvent
         do {
-            event = try Event(validating: try JSONParser.parse(record.canonicalEvent))
-        } catch {
-            return "record \(sequence) does not hold a valid event"
+            stored = try StoredEvent(sequence: sequence, bytes: bytes)
+        } catch let unreadable as StoredEvent.Unreadable {
+            return unreadable.description
         }
-        guard event.canonical == record.canonicalEvent else {
+        let envelope = stored.event.envelope
+        guard envelope.canonical == stored.record.canonicalEvent else {
             return "record \(sequence) does not hold its event in canonical form"
         }
-        guard let entry = try txn.get(idempotency, key: event.id.bytes) else {
+        guard let entry = try txn.get(idempotency, key: envelope.id.bytes) else {
             return "record \(sequence)'s event id is missing from the idempotency index"
         }
         guard BigEndian.uint64(entry) == sequence else {
             return "record \(sequence)'s event id points to another sequence number in the idempotency index"
         }
-        guard Array(entry.dropFirst(8)) == (try preparer.digest(of: event)).bytes else {
+        let received: [UInt8]?
+        do {
+            received = try stored.receivedCanonical(vault: vault, in: txn)
+        } catch is OpenError {
+            return "record \(sequence) has a sealed value that does not authenticate"
+        }
+        // Values whose data keys were destroyed (erased) can no longer be checked against the digest.
+        if let received, Array(entry.dropFirst(8)) != (try preparer.digest(of: received)).bytes {
             return "record \(sequence)'s keyed digest does not match the idempotency index"
         }
         return nil

@@ -22,6 +22,29 @@ public enum Rule: String, Sendable, CaseIterable {
     case schemaVersionUnsupported = "schemaVersion.unsupported"
     /// The id was seen before with other content.
     case idConflict = "id.conflict"
+    // The domain's rules (docs/EVENTS.md).
+    case typeUnknown = "type.unknown"
+    case subjectRequired = "subject.required"
+    case subjectNotAllowed = "subject.not_allowed"
+    case payloadMissingField = "payload.missing_field"
+    case payloadUnknownField = "payload.unknown_field"
+    case payloadWrongType = "payload.wrong_type"
+    case identifierPersonalIdentityCode = "identifier.personal_identity_code"
+    case partyKindUnknown = "party.kind_unknown"
+    case countryUnknown = "country.unknown"
+    case fieldUnknown = "field.unknown"
+    case fieldWrongType = "field.wrong_type"
+    case fieldRepeated = "field.repeated"
+    case fieldSpecialCategory = "field.special_category"
+    case legalBasisUnknown = "legal_basis.unknown"
+    case purposeUnknown = "purpose.unknown"
+    case personalIdentityCodeInvalid = "personal_identity_code.invalid"
+    case channelUnknown = "channel.unknown"
+    case safeguardInvalid = "safeguard.invalid"
+    case partyNotRegistered = "party.not_registered"
+    case disclosureNoLiveValue = "disclosure.no_live_value"
+    case disclosureCategoryNotAllowed = "disclosure.category_not_allowed"
+    case transferNoSafeguard = "transfer.no_safeguard"
 
     init(_ kind: JSONSyntaxError.Kind) {
         switch kind {

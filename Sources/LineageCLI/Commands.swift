@@ -94,6 +94,39 @@ enum Commands {
                 """,
             valued: ["--from", "--to"], flags: [], run: consistency),
         Command(
+            name: "provenance", summary: "where each datum about a person came from",
+            usage: """
+                lineage provenance --subject S [--field F] [--format json|text]
+
+                Every version of every field (or of F) of subject S, oldest first: the value, whether it is
+                current, its source, legal basis, purpose, case, the source's reference, and when.
+                """,
+            valued: ["--subject", "--field", "--format"], flags: [], run: QueryCommands.provenance),
+        Command(
+            name: "recipients", summary: "who received a person's data, when, why, and which version",
+            usage: """
+                lineage recipients --subject S [--field F] [--format json|text]
+
+                Every disclosure of subject S's data (or of field F): the recipient, its kind and country,
+                when, the legal basis and purpose, the channel, the transfer safeguard, and for each field
+                the version actually sent.
+                """,
+            valued: ["--subject", "--field", "--format"], flags: [], run: QueryCommands.recipients),
+        Command(
+            name: "lookup", summary: "subject ids for a personal identity code",
+            usage: """
+                lineage lookup --personal-id X
+
+                Finds subjects by a Finnish or Swedish personal identity code in any accepted spelling,
+                through a keyed (HMAC) index. Give --personal-id - to read the code from stdin, so that it
+                does not show in process lists.
+                """,
+            valued: ["--personal-id"], flags: [], run: QueryCommands.lookup),
+        Command(
+            name: "rebuild", summary: "empty the projections and replay them from the records",
+            usage: "lineage rebuild\n\nEmpties every projection database and replays the log into them, in one transaction.",
+            valued: [], flags: [], run: QueryCommands.rebuild),
+        Command(
             name: "stats", summary: "counts, sizes, tree head and durability settings",
             usage: "lineage stats", valued: [], flags: [], run: stats),
     ]

@@ -10,6 +10,8 @@ indirect enum OutputValue {
     case string(String)
     case array([OutputValue])
     case object([(String, OutputValue)])
+    /// A value from the ledger, written in canonical JSON.
+    case json(JSONValue)
 
     static func optional(_ text: String?) -> OutputValue { text.map(OutputValue.string) ?? .null }
 
@@ -27,6 +29,7 @@ indirect enum OutputValue {
         case .int(let number): out += Array(String(number).utf8)
         case .uint(let number): out += Array(String(number).utf8)
         case .string(let string): CanonicalJSON.writeString(string, into: &out)
+        case .json(let value): CanonicalJSON.write(value, into: &out)
         case .array(let elements):
             out.append(UInt8(ascii: "["))
             for (index, element) in elements.enumerated() {

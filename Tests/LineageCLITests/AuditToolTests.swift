@@ -10,7 +10,10 @@ struct AuditToolTests {
         let run = try AuditRun()
         let output = try run.tool("/usr/bin/env", ["mdb_stat", "-a", run.ledger])
         let format = try String(contentsOfFile: AuditRun.packageRoot + "/docs/FORMAT.md", encoding: .utf8)
-        for database in ["log.records", "log.merkle", "ledger.idempotency", "ledger.meta"] {
+        for database in [
+            "log.records", "log.merkle", "ledger.idempotency", "ledger.meta", "vault.units", "vault.keys",
+            "projection.parties", "projection.provenance", "projection.disclosures", "projection.identity",
+        ] {
             #expect(output.contains("Status of \(database)"), "mdb_stat does not list \(database)")
             #expect(format.contains("`\(database)`"), "FORMAT.md does not describe \(database)")
         }
@@ -57,7 +60,7 @@ private final class AuditRun {
         ledger = directory + "/ledger"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let events = (1...37).map { index in
-            #"{"id":"\#(UUID().uuidString)","type":"case.opened","occurredAt":"2026-02-01T09:15:00+02:00","subject":"person-\#(index)","schemaVersion":1,"payload":{"case":"case-\#(index)"}}"#
+            #"{"id":"\#(UUID().uuidString)","type":"party.registered","occurredAt":"2026-02-01T09:15:00+02:00","schemaVersion":1,"payload":{"party":"party-\#(index)","kind":"processor","name":"Processor \#(index) Oy","country":"FI"}}"#
         }
         try (events.joined(separator: "\n") + "\n").write(
             toFile: directory + "/events.ndjson", atomically: true, encoding: .utf8)

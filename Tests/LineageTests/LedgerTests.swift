@@ -5,8 +5,8 @@ import Testing
 
 @Suite("Ledger append and idempotency")
 struct LedgerTests {
-    static func line(id: String, subject: String = "person-1", amount: String = "12.10") -> String {
-        #"{"id":"\#(id)","type":"data.ingested","occurredAt":"2026-01-02T10:00:00Z","subject":"\#(subject)","schemaVersion":1,"payload":{"amount":\#(amount),"fields":["name"]}}"#
+    static func line(id: String, name: String = "Aurora Energia Oy") -> String {
+        #"{"id":"\#(id)","type":"party.registered","occurredAt":"2026-01-02T10:00:00Z","schemaVersion":1,"payload":{"party":"aurora","kind":"client","name":"\#(name)","country":"FI","certifications":["iso_27001"]}}"#
     }
 
     static let ids = (0..<5).map { String(format: "00000000-0000-4000-8000-%012x", $0 + 1) }
@@ -34,7 +34,7 @@ struct LedgerTests {
         let before = try ledger.statistics()
 
         let reordered = Self.ids.map {
-            #"{ "payload" : { "fields" : [ "name" ] , "amount" : 1.210e1 }, "schemaVersion":1, "subject":"person-1", "occurredAt":"2026-01-02T10:00:00Z", "type":"data.ingested", "id":"\#($0.uppercased())" }"#
+            #"{ "payload" : { "certifications" : [ "iso_27001" ] , "country":"FI", "name": "Aurora Energia Oy", "kind" :"client", "party": "aurora" }, "schemaVersion":1.0, "occurredAt":"2026-01-02T10:00:00Z", "type":"party.registered", "id":"\#($0.uppercased())" }"#
         }
         let (second, outcomes) = try append(reordered, to: ledger, in: directory)
         #expect(second.appended == 0)
@@ -50,7 +50,7 @@ struct LedgerTests {
         let ledger = try Ledger.create(directory: directory.path + "/ledger")
         _ = try append([Self.line(id: Self.ids[0])], to: ledger, in: directory)
         let head = try ledger.treeHead()
-        let (summary, outcomes) = try append([Self.line(id: Self.ids[0], amount: "13")], to: ledger, in: directory)
+        let (summary, outcomes) = try append([Self.line(id: Self.ids[0], name: "Aurora Energy Ltd")], to: ledger, in: directory)
         #expect(summary.rejected == 1)
         guard case .rejected(let rejection) = outcomes.first?.outcome else {
             Issue.record("not rejected")
@@ -65,7 +65,7 @@ struct LedgerTests {
         let directory = TemporaryDirectory()
         let ledger = try Ledger.create(directory: directory.path + "/ledger")
         let (summary, outcomes) = try append(
-            [Self.line(id: Self.ids[0]), Self.line(id: Self.ids[0]), Self.line(id: Self.ids[0], subject: "person-2")],
+            [Self.line(id: Self.ids[0]), Self.line(id: Self.ids[0]), Self.line(id: Self.ids[0], name: "Other")],
             to: ledger, in: directory)
         #expect(summary.appended == 1 && summary.duplicates == 1 && summary.rejected == 1)
         #expect(outcomes.map(\.line) == [1, 2, 3])

@@ -1,0 +1,189 @@
+/// The projections: databases derived from the events, updated in the same write transaction as each
+/// append (so a query never sees an event without them) and rebuildable from the records.
+///
+/// | database | key | value |
+/// | --- | --- | --- |
+/// | `projection.parties` | party ‖ 0x00 ‖ occurredAt (8, sortable) ‖ seq (8) | canonical JSON of the registration |
+/// | `projection.provenance` | subject ‖ 0x00 ‖ field ‖ 0x00 ‖ seq (8) ‖ item (2) | the case id (empty for none) |
+/// | `projection.disclosures` | subject ‖ 0x00 ‖ seq (8) | canonical JSON `[[field, version seq, version item], …]` |
+/// | `projection.identity` | HMAC-SHA-256(identity key, normalised code) (DUPSORT) | subject |
+struct Projections: Sendable {
+    static let partiesName = "projection.parties"
+    static let provenanceName = "projection.provenance"
+    static let disclosuresName = "projection.disclosures"
+    static let identityName = "projection.identity"
+    static let specs: [(name: String, flags: DatabaseFlags)] = [
+        (partiesName, []), (provenanceName, []), (disclosuresName, []), (identityName, [.duplicateSort]),
+    ]
+
+    let parties: Database
+    let provenance: Database
+    let disclosures: Database
+    let identity: Database
+
+    var all: [Database] { [parties, provenance, disclosures, identity] }
+
+    /// A version of a field: the ingestion's sequence number and the item's index in it.
+    struct VersionRef: Equatable, Sendable {
+        let sequence: UInt64
+        let item: Int
+        let caseID: String?
+    }
+
+    // MARK: Keys
+
+    /// Signed microseconds as 8 bytes whose byte order is numeric order.
+    static func sortable(_ micros: Int64) -> [UInt8] { BigEndian.bytes(UInt64(bitPattern: micros) ^ (1 << 63)) }
+
+    static func prefix(_ parts: String...) -> [UInt8] { parts.flatMap { Array($0.utf8) + [0] } }
+
+    // MARK: Updating
+
+    /// Applies one event. `identityDigest` gives the index key of a `personal_identity_code` item
+    /// (nil when the value cannot be opened: it then stays out of the index).
+    func apply(_ event: DomainEvent, sequence: UInt64, in txn: Transaction, identityDigest: (Int) throws -> Digest?) throws {
+        let subject = event.envelope.subject ?? ""
+        switch event.payload {
+        case .partyRegistered(let registration):
+            let key = Self.prefix(registration.party) + Self.sortable(event.envelope.occurredAt.microseconds) + BigEndian.bytes(sequence)
+            try txn.put(parties, key: key, value: Self.encode(registration))
+        case .ingested(let ingestion):
+            for (index, item) in ingestion.items.enumerated() {
+                let key = Self.prefix(subject, item.field) + BigEndian.bytes(sequence) + Self.itemBytes(index)
+                try txn.put(provenance, key: key, value: Array((ingestion.caseID ?? "").utf8))
+                if Vocabulary.standard.fields[item.field]?.type == .personalIdentityCode, let digest = try identityDigest(index) {
+                    try txn.put(identity, key: digest.bytes, value: Array(subject.utf8))
+                }
+            }
+        case .disclosed(let disclosure):
+            var versions: [JSONValue] = []
+            for field in disclosure.fields {
+                guard let version = try currentVersion(subject: subject, field: field, caseID: disclosure.caseID, in: txn) else { continue }
+                versions.append(.array([.string(field), .number(String(version.sequence)), .number(String(version.item))]))
+            }
+            try txn.put(disclosures, key: Self.prefix(subject) + BigEndian.bytes(sequence), value: CanonicalJSON.encode(.array(versions)))
+        case .caseOpened, .caseClosed:
+            break
+        }
+    }
+
+    static func itemBytes(_ index: Int) -> [UInt8] { [UInt8(index >> 8), UInt8(index & 0xff)] }
+
+    static func encode(_ registration: PartyRegistration) -> [UInt8] {
+        CanonicalJSON.encode(
+            .object(
+                JSONObject([
+                    ("kind", .string(registration.kind)), ("name", .string(registration.name)),
+                    ("country", .string(registration.country)),
+                    ("certifications", .array(registration.certifications.map(JSONValue.string))),
+                ])!))
+    }
+
+    // MARK: Reading
+
+    /// The registration of `party` in force at `micros`: the latest whose occurredAt is not later.
+    func party(_ party: String, at micros: Int64, in txn: Transaction) throws -> PartyRegistration? {
+        let prefix = Self.prefix(party)
+        let bound = prefix + Self.sortable(micros) + [UInt8](repeating: 0xff, count: 8)
+        return try txn.withCursor(parties) { cursor in
+            // The entry just before the first one past the bound.
+            let entry = try cursor.seek(atLeast: bound) != nil ? try cursor.previous() : try cursor.last()
+            guard let entry, entry.key.starts(with: prefix), entry.key.count == prefix.count + 16,
+                case .object(let object) = try? JSONParser.parse(entry.value),
+                case .string(let kind) = object["kind"], case .string(let name) = object["name"],
+                case .string(let country) = object["country"], case .array(let certs) = object["certifications"]
+            else { return nil }
+            return PartyRegistration(
+                party: party, kind: kind, name: name, country: country,
+                certifications: certs.compactMap { if case .string(let text) = $0 { text } else { nil } })
+        }
+    }
+
+    /// Every version of a subject's field, oldest first.
+    func versions(subject: String, field: String, in txn: Transaction) throws -> [VersionRef] {
+        let prefix = Self.prefix(subject, field)
+        return try txn.withCursor(provenance) { cursor in
+            var found: [VersionRef] = []
+            var entry = try cursor.seek(atLeast: prefix)
+            while let current = entry, current.key.starts(with: prefix), current.key.count == prefix.count + 10 {
+                let sequence = BigEndian.uint64(current.key, at: prefix.count)!
+                let item = Int(current.key[prefix.count + 8]) << 8 | Int(current.key[prefix.count + 9])
+                found.append(
+                    VersionRef(
+                        sequence: sequence, item: item,
+                        caseID: current.value.isEmpty ? nil : String(decoding: current.value, as: UTF8.self)))
+                entry = try cursor.next()
+            }
+            return found
+        }
+    }
+
+    /// Whether a later version replaces `version`. The latest received value is current; versions of
+    /// different cases (two claims' amounts) stand side by side, while a version for no case (the
+    /// population register's address) replaces every earlier one and is replaced by any later one.
+    static func isSuperseded(_ version: VersionRef, by later: ArraySlice<VersionRef>) -> Bool {
+        later.contains { $0.caseID == version.caseID || $0.caseID == nil || version.caseID == nil }
+    }
+
+    /// The version a disclosure in `caseID` sends: the latest received for that case or for no case,
+    /// else the latest of all; nil when the subject has no value for the field.
+    func currentVersion(subject: String, field: String, caseID: String?, in txn: Transaction) throws -> VersionRef? {
+        let all = try versions(subject: subject, field: field, in: txn)
+        return all.last { $0.caseID == caseID || $0.caseID == nil } ?? all.last
+    }
+
+    /// A subject's disclosures, oldest first: sequence number and the versions sent.
+    func disclosures(subject: String, in txn: Transaction) throws -> [(sequence: UInt64, versions: [(field: String, version: VersionRef)])] {
+        let prefix = Self.prefix(subject)
+        return try txn.withCursor(disclosures) { cursor in
+            var found: [(UInt64, [(String, VersionRef)])] = []
+            var entry = try cursor.seek(atLeast: prefix)
+            while let current = entry, current.key.starts(with: prefix), current.key.count == prefix.count + 8 {
+                var versions: [(String, VersionRef)] = []
+                if case .array(let list) = try? JSONParser.parse(current.value) {
+                    for element in list {
+                        guard case .array(let parts) = element, parts.count == 3, case .string(let field) = parts[0],
+                            case .number(let seq) = parts[1], case .number(let item) = parts[2],
+                            let sequence = UInt64(seq), let index = Int(item)
+                        else { continue }
+                        versions.append((field, VersionRef(sequence: sequence, item: index, caseID: nil)))
+                    }
+                }
+                found.append((BigEndian.uint64(current.key, at: prefix.count)!, versions))
+                entry = try cursor.next()
+            }
+            return found
+        }
+    }
+
+    /// The fields a subject has versions of, in name order.
+    func fields(of subject: String, in txn: Transaction) throws -> [String] {
+        let prefix = Self.prefix(subject)
+        return try txn.withCursor(provenance) { cursor in
+            var fields: [String] = []
+            var entry = try cursor.seek(atLeast: prefix)
+            while let current = entry, current.key.starts(with: prefix) {
+                let rest = current.key.dropFirst(prefix.count)
+                guard let end = rest.firstIndex(of: 0) else { break }
+                let field = Array(rest[..<end])
+                fields.append(String(decoding: field, as: UTF8.self))
+                // Skip to the next field: past every key starting with subject ‖ 0 ‖ field ‖ 0.
+                entry = try cursor.seek(atLeast: prefix + field + [1])
+            }
+            return fields
+        }
+    }
+
+    /// The subjects indexed under an identity digest.
+    func subjects(for digest: Digest, in txn: Transaction) throws -> [String] {
+        try txn.withCursor(identity) { cursor in
+            var subjects: [String] = []
+            var entry = try cursor.seek(atLeast: digest.bytes)
+            while let current = entry, current.key == digest.bytes {
+                subjects.append(String(decoding: current.value, as: UTF8.self))
+                entry = try cursor.next()
+            }
+            return subjects
+        }
+    }
+}

@@ -1,0 +1,65 @@
+/// An event read back from its record: the record, the typed event in its stored form, and the
+/// sealed values, which open only while their data keys exist.
+struct StoredEvent {
+    let sequence: UInt64
+    let record: EventRecord
+    let event: DomainEvent
+    let sealed: [SealedValue]
+
+    /// Why a record could not be read as an event; used by `verify`.
+    struct Unreadable: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(sequence: UInt64, bytes: [UInt8]) throws {
+        self.sequence = sequence
+        guard let record = EventRecord(decoding: bytes) else {
+            throw Unreadable(description: "record \(sequence) is not a well-formed version-\(EventRecord.formatVersion) record")
+        }
+        guard let sealed = SealedValue.decode(record.sealed) else {
+            throw Unreadable(description: "record \(sequence) has a malformed sealed section")
+        }
+        do {
+            event = try DomainEvent(try Event(validating: try JSONParser.parse(record.canonicalEvent)), stored: true)
+        } catch {
+            throw Unreadable(description: "record \(sequence) does not hold a valid event")
+        }
+        self.record = record
+        self.sealed = sealed
+    }
+
+    static func load(_ sequence: UInt64, from ledger: Ledger, in txn: Transaction) throws -> StoredEvent? {
+        guard let bytes = try ledger.log.record(at: sequence, in: txn) else { return nil }
+        return try StoredEvent(sequence: sequence, bytes: bytes)
+    }
+
+    var items: [IngestedItem] {
+        if case .ingested(let ingestion) = event.payload { return ingestion.items }
+        return []
+    }
+
+    /// The value of item `index`, or `nil` when its data key has been destroyed (erased).
+    func value(ofItem index: Int, vault: Vault, in txn: Transaction) throws -> JSONValue? {
+        let items = self.items
+        guard index < items.count, let sealedIndex = items[index].sealed, sealedIndex < sealed.count else { return nil }
+        let value = sealed[sealedIndex]
+        guard let key = try vault.dataKey(id: value.keyID, in: txn) else { return nil }
+        let plaintext = try AESGCM.open(
+            value.box, key: key,
+            associatedData: Vault.valueAssociatedData(
+                eventID: event.envelope.id, item: index, field: items[index].field, keyID: value.keyID))
+        return try JSONParser.parse(plaintext)
+    }
+
+    /// The canonical bytes of the event as it was received, when every value can still be opened:
+    /// what the idempotency digest covers.
+    func receivedCanonical(vault: Vault, in txn: Transaction) throws -> [UInt8]? {
+        guard case .ingested = event.payload else { return record.canonicalEvent }
+        var restored: [JSONValue] = []
+        for (index, item) in items.enumerated() {
+            guard let value = try value(ofItem: index, vault: vault, in: txn) else { return nil }
+            restored.append(StoredForm.valueItem(field: item.field, value: value, socialForceMajeure: item.socialForceMajeure))
+        }
+        return StoredForm.replacingItems(of: event.envelope, with: restored)
+    }
+}
