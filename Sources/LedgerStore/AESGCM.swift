@@ -50,16 +50,20 @@ public enum AESGCM {
         var length: Int32 = 0
         if !associatedData.isEmpty {
             try checkCrypto(
-                EVP_EncryptUpdate(context, nil, &length, associatedData, Int32(associatedData.count)), "EVP_EncryptUpdate(aad)")
+                EVP_EncryptUpdate(context, nil, &length, associatedData, Int32(associatedData.count)),
+                "EVP_EncryptUpdate(aad)")
         }
         var ciphertext = [UInt8](repeating: 0, count: plaintext.count + 16)
         var written: Int32 = 0
         if !plaintext.isEmpty {
-            try checkCrypto(EVP_EncryptUpdate(context, &ciphertext, &written, plaintext, Int32(plaintext.count)), "EVP_EncryptUpdate")
+            try checkCrypto(
+                EVP_EncryptUpdate(context, &ciphertext, &written, plaintext, Int32(plaintext.count)),
+                "EVP_EncryptUpdate")
         }
         var final: Int32 = 0
         try ciphertext.withUnsafeMutableBufferPointer { buffer in
-            try checkCrypto(EVP_EncryptFinal_ex(context, buffer.baseAddress! + Int(written), &final), "EVP_EncryptFinal_ex")
+            try checkCrypto(
+                EVP_EncryptFinal_ex(context, buffer.baseAddress! + Int(written), &final), "EVP_EncryptFinal_ex")
         }
         var tag = [UInt8](repeating: 0, count: SealedBox.tagByteCount)
         try checkCrypto(
@@ -79,13 +83,15 @@ public enum AESGCM {
         var length: Int32 = 0
         if !associatedData.isEmpty {
             try checkCrypto(
-                EVP_DecryptUpdate(context, nil, &length, associatedData, Int32(associatedData.count)), "EVP_DecryptUpdate(aad)")
+                EVP_DecryptUpdate(context, nil, &length, associatedData, Int32(associatedData.count)),
+                "EVP_DecryptUpdate(aad)")
         }
         var plaintext = [UInt8](repeating: 0, count: box.ciphertext.count + 16)
         var written: Int32 = 0
         if !box.ciphertext.isEmpty {
             try checkCrypto(
-                EVP_DecryptUpdate(context, &plaintext, &written, box.ciphertext, Int32(box.ciphertext.count)), "EVP_DecryptUpdate")
+                EVP_DecryptUpdate(context, &plaintext, &written, box.ciphertext, Int32(box.ciphertext.count)),
+                "EVP_DecryptUpdate")
         }
         var tag = box.tag
         try checkCrypto(

@@ -55,7 +55,9 @@ public final class AppendOnlyLog: Sendable {
     }
 
     /// Calls `body` with every record in sequence order, from `start`, in one cursor pass.
-    public func forEachRecord(in txn: Transaction, from start: UInt64 = 0, _ body: (UInt64, [UInt8]) throws -> Void) throws {
+    public func forEachRecord(in txn: Transaction, from start: UInt64 = 0, _ body: (UInt64, [UInt8]) throws -> Void)
+        throws
+    {
         try txn.withCursor(records) { cursor in
             var entry = try cursor.seek(atLeast: BigEndian.bytes(start))
             while let current = entry, let sequence = BigEndian.uint64(current.key) {

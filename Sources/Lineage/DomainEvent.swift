@@ -52,7 +52,9 @@ public struct Disclosure: Sendable, Equatable {
 /// that needs only the event itself.
 public struct DomainEvent: Sendable {
     public static let types = ["party.registered", "case.opened", "case.closed", "data.ingested", "data.disclosed"]
-    public static let channels: Set<String> = ["letter", "email", "api", "file_transfer", "portal", "phone", "court_filing"]
+    public static let channels: Set<String> = [
+        "letter", "email", "api", "file_transfer", "portal", "phone", "court_filing",
+    ]
     static let maxItems = 100
     static let maxIdentifierLength = 64
 
@@ -70,10 +72,12 @@ public struct DomainEvent: Sendable {
                 "type", .typeUnknown, "type must be one of \(DomainEvent.types.joined(separator: ", "))", root: true)
         }
         if needsSubject && envelope.subject == nil {
-            throw reader.reject("subject", .subjectRequired, "a \(envelope.type) event must name its subject", root: true)
+            throw reader.reject(
+                "subject", .subjectRequired, "a \(envelope.type) event must name its subject", root: true)
         }
         if !needsSubject && envelope.subject != nil {
-            throw reader.reject("subject", .subjectNotAllowed, "a party.registered event is about no person", root: true)
+            throw reader.reject(
+                "subject", .subjectNotAllowed, "a party.registered event is about no person", root: true)
         }
         switch envelope.type {
         case "party.registered":
@@ -89,7 +93,8 @@ public struct DomainEvent: Sendable {
             }
             let certifications = try reader.optionalStrings("certifications") ?? []
             payload = .partyRegistered(
-                PartyRegistration(party: party, kind: kind, name: name, country: country, certifications: certifications))
+                PartyRegistration(
+                    party: party, kind: kind, name: name, country: country, certifications: certifications))
         case "case.opened":
             payload = .caseOpened(caseID: try reader.identifier("case"), client: try reader.identifier("client"))
         case "case.closed":
@@ -111,7 +116,8 @@ public struct DomainEvent: Sendable {
             let channel = try reader.string("channel")
             guard Self.channels.contains(channel) else {
                 throw reader.reject(
-                    "channel", .channelUnknown, "channel must be one of \(Self.channels.sorted().joined(separator: ", "))")
+                    "channel", .channelUnknown,
+                    "channel must be one of \(Self.channels.sorted().joined(separator: ", "))")
             }
             payload = .disclosed(
                 Disclosure(
@@ -211,7 +217,8 @@ private struct PayloadReader {
     }
 
     mutating func items(vocabulary: Vocabulary, stored: Bool) throws(Rejection) -> [IngestedItem] {
-        guard case .array(let elements) = try required("items"), (1...DomainEvent.maxItems).contains(elements.count) else {
+        guard case .array(let elements) = try required("items"), (1...DomainEvent.maxItems).contains(elements.count)
+        else {
             throw reject("items", .payloadWrongType, "items must be an array of 1 to \(DomainEvent.maxItems) objects")
         }
         var items: [IngestedItem] = []
@@ -227,7 +234,9 @@ private struct PayloadReader {
                     "an item has only field, value and socialForceMajeure")
             }
             guard case .string(let field) = item["field"] else {
-                throw reject("\(path).field", item["field"] == nil ? .payloadMissingField : .payloadWrongType, "\(path) needs a field name")
+                throw reject(
+                    "\(path).field", item["field"] == nil ? .payloadMissingField : .payloadWrongType,
+                    "\(path) needs a field name")
             }
             guard let definition = vocabulary.fields[field] else {
                 throw reject("\(path).field", .fieldUnknown, "the field is not in the vocabulary")
@@ -235,14 +244,16 @@ private struct PayloadReader {
             var socialForceMajeure = false
             if let flag = item["socialForceMajeure"] {
                 guard case .bool(let set) = flag else {
-                    throw reject("\(path).socialForceMajeure", .payloadWrongType, "socialForceMajeure must be true or false")
+                    throw reject(
+                        "\(path).socialForceMajeure", .payloadWrongType, "socialForceMajeure must be true or false")
                 }
                 socialForceMajeure = set
             }
             if definition.special && !(field == "social_force_majeure" && socialForceMajeure) {
                 throw reject(
                     "\(path).field", .fieldSpecialCategory,
-                    "special categories of data are refused, except a social force majeure the person gave, flagged socialForceMajeure: true")
+                    "special categories of data are refused, except a social force majeure the person gave, flagged socialForceMajeure: true"
+                )
             }
             guard let value = item[valueKey] else {
                 throw reject("\(path).\(valueKey)", .payloadMissingField, "\(path) has no \(valueKey)")
@@ -251,14 +262,16 @@ private struct PayloadReader {
                 guard case .number(let spelling) = value, let sealed = Int(spelling) else {
                     throw reject("\(path).sealed", .payloadWrongType, "a stored item refers to its sealed box by index")
                 }
-                items.append(IngestedItem(field: field, value: nil, sealed: sealed, socialForceMajeure: socialForceMajeure))
+                items.append(
+                    IngestedItem(field: field, value: nil, sealed: sealed, socialForceMajeure: socialForceMajeure))
                 continue
             }
             guard definition.type.accepts(value) else {
                 if definition.type == .personalIdentityCode, case .string = value {
                     throw reject(
                         "\(path).value", .personalIdentityCodeInvalid,
-                        "the value is not a valid Finnish or Swedish personal identity code (format, century sign, date, check character)")
+                        "the value is not a valid Finnish or Swedish personal identity code (format, century sign, date, check character)"
+                    )
                 }
                 throw reject("\(path).value", .fieldWrongType, "\(field) must be \(definition.type.expectation)")
             }
@@ -268,8 +281,10 @@ private struct PayloadReader {
     }
 
     mutating func fieldList(_ vocabulary: Vocabulary) throws(Rejection) -> [String] {
-        guard case .array(let elements) = try required("fields"), (1...DomainEvent.maxItems).contains(elements.count) else {
-            throw reject("fields", .payloadWrongType, "fields must be an array of 1 to \(DomainEvent.maxItems) field names")
+        guard case .array(let elements) = try required("fields"), (1...DomainEvent.maxItems).contains(elements.count)
+        else {
+            throw reject(
+                "fields", .payloadWrongType, "fields must be an array of 1 to \(DomainEvent.maxItems) field names")
         }
         var fields: [String] = []
         for (index, element) in elements.enumerated() {
@@ -295,7 +310,8 @@ private struct PayloadReader {
         else {
             throw reject(
                 "safeguard", .safeguardInvalid,
-                "safeguard must be {\"type\": one of \(vocabulary.safeguards.sorted().joined(separator: ", ")), \"reference\": an identifier}")
+                "safeguard must be {\"type\": one of \(vocabulary.safeguards.sorted().joined(separator: ", ")), \"reference\": an identifier}"
+            )
         }
         return Safeguard(type: type, reference: reference)
     }

@@ -31,12 +31,16 @@ struct EventWriter {
             return .rejected(rejection)
         }
         let (storedEvent, sealed) = try seal(event)
-        let record = EventRecord(recordedAt: recordedAt, canonicalEvent: storedEvent, sealed: SealedValue.encode(sealed))
+        let record = EventRecord(
+            recordedAt: recordedAt, canonicalEvent: storedEvent, sealed: SealedValue.encode(sealed))
         let sequence = try appender.append(record.encoded())
         try txn.put(
-            ledger.idempotency, key: envelope.id.bytes, value: BigEndian.bytes(sequence) + digest.bytes, flags: .noOverwrite)
+            ledger.idempotency, key: envelope.id.bytes, value: BigEndian.bytes(sequence) + digest.bytes,
+            flags: .noOverwrite)
         try ledger.projections.apply(event, sequence: sequence, in: txn) { index in
-            guard case .ingested(let ingestion) = event.payload, let value = ingestion.items[index].value else { return nil }
+            guard case .ingested(let ingestion) = event.payload, let value = ingestion.items[index].value else {
+                return nil
+            }
             return try IdentityIndex.digest(of: value, using: identityIndex)
         }
         return .appended(sequence)
@@ -60,7 +64,8 @@ struct EventWriter {
                 associatedData: Vault.valueAssociatedData(
                     eventID: event.envelope.id, item: index, field: item.field, keyID: dataKey.id))
             sealed.append(SealedValue(keyID: dataKey.id, box: box))
-            storedItems.append(StoredForm.item(field: item.field, sealed: index, socialForceMajeure: item.socialForceMajeure))
+            storedItems.append(
+                StoredForm.item(field: item.field, sealed: index, socialForceMajeure: item.socialForceMajeure))
         }
         return (StoredForm.replacingItems(of: event.envelope, with: storedItems), sealed)
     }
@@ -71,7 +76,9 @@ struct EventWriter {
 /// the value.
 enum StoredForm {
     static func item(field: String, sealed: Int, socialForceMajeure: Bool) -> JSONValue {
-        var members: [(key: String, value: JSONValue)] = [("field", .string(field)), ("sealed", .number(String(sealed)))]
+        var members: [(key: String, value: JSONValue)] = [
+            ("field", .string(field)), ("sealed", .number(String(sealed))),
+        ]
         if socialForceMajeure { members.append(("socialForceMajeure", .bool(true))) }
         return .object(JSONObject(members)!)
     }

@@ -20,7 +20,10 @@ public struct LedgerKeys: Sendable {
     }
 
     var byMember: [(String, [UInt8])] {
-        [("idempotencyKey", idempotencyKey), ("keyEncryptionKey", keyEncryptionKey), ("identityIndexKey", identityIndexKey)]
+        [
+            ("idempotencyKey", idempotencyKey), ("keyEncryptionKey", keyEncryptionKey),
+            ("identityIndexKey", identityIndexKey),
+        ]
     }
 }
 

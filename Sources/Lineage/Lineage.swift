@@ -60,12 +60,14 @@ extension Ledger {
                 let described = try versions.enumerated().map { position, version -> ProvenanceVersion in
                     let stored = try reader.event(version.sequence)
                     guard case .ingested(let ingestion) = stored.event.payload else {
-                        throw StoredEvent.Unreadable(description: "provenance points at a record that is not an ingestion")
+                        throw StoredEvent.Unreadable(
+                            description: "provenance points at a record that is not an ingestion")
                     }
                     let at = stored.event.envelope.occurredAt
                     return ProvenanceVersion(
                         value: try stored.value(ofItem: version.item, vault: vault, in: txn),
-                        current: !Projections.isSuperseded(version, by: versions[(position + 1)...]), caseID: ingestion.caseID,
+                        current: !Projections.isSuperseded(version, by: versions[(position + 1)...]),
+                        caseID: ingestion.caseID,
                         source: ingestion.source,
                         sourceKind: try projections.party(ingestion.source, at: at.microseconds, in: txn)?.kind,
                         legalBasis: ingestion.legalBasis, purpose: ingestion.purpose,
@@ -88,7 +90,8 @@ extension Ledger {
                 guard !versions.isEmpty || (field == nil) else { return nil }
                 let stored = try reader.event(entry.sequence)
                 guard case .disclosed(let disclosure) = stored.event.payload else {
-                    throw StoredEvent.Unreadable(description: "a disclosure entry points at a record that is not a disclosure")
+                    throw StoredEvent.Unreadable(
+                        description: "a disclosure entry points at a record that is not a disclosure")
                 }
                 let at = stored.event.envelope.occurredAt
                 let party = try projections.party(disclosure.recipient, at: at.microseconds, in: txn)
@@ -112,7 +115,9 @@ extension Ledger {
     /// is looked up through its keyed digest only.
     public func lookup(personalIdentityCode code: String) throws -> [String] {
         let hmac = try HMACSHA256(key: keys.identityIndexKey)
-        guard let digest = try IdentityIndex.digest(of: .string(code.trimmingWhitespace()), using: hmac) else { return [] }
+        guard let digest = try IdentityIndex.digest(of: .string(code.trimmingWhitespace()), using: hmac) else {
+            return []
+        }
         return try environment.read { txn in try projections.subjects(for: digest, in: txn) }
     }
 }

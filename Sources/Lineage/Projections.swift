@@ -41,27 +41,38 @@ struct Projections: Sendable {
 
     /// Applies one event. `identityDigest` gives the index key of a `personal_identity_code` item
     /// (nil when the value cannot be opened: it then stays out of the index).
-    func apply(_ event: DomainEvent, sequence: UInt64, in txn: Transaction, identityDigest: (Int) throws -> Digest?) throws {
+    func apply(_ event: DomainEvent, sequence: UInt64, in txn: Transaction, identityDigest: (Int) throws -> Digest?)
+        throws
+    {
         let subject = event.envelope.subject ?? ""
         switch event.payload {
         case .partyRegistered(let registration):
-            let key = Self.prefix(registration.party) + Self.sortable(event.envelope.occurredAt.microseconds) + BigEndian.bytes(sequence)
+            let key =
+                Self.prefix(registration.party) + Self.sortable(event.envelope.occurredAt.microseconds)
+                + BigEndian.bytes(sequence)
             try txn.put(parties, key: key, value: Self.encode(registration))
         case .ingested(let ingestion):
             for (index, item) in ingestion.items.enumerated() {
                 let key = Self.prefix(subject, item.field) + BigEndian.bytes(sequence) + Self.itemBytes(index)
                 try txn.put(provenance, key: key, value: Array((ingestion.caseID ?? "").utf8))
-                if Vocabulary.standard.fields[item.field]?.type == .personalIdentityCode, let digest = try identityDigest(index) {
+                if Vocabulary.standard.fields[item.field]?.type == .personalIdentityCode,
+                    let digest = try identityDigest(index)
+                {
                     try txn.put(identity, key: digest.bytes, value: Array(subject.utf8))
                 }
             }
         case .disclosed(let disclosure):
             var versions: [JSONValue] = []
             for field in disclosure.fields {
-                guard let version = try currentVersion(subject: subject, field: field, caseID: disclosure.caseID, in: txn) else { continue }
-                versions.append(.array([.string(field), .number(String(version.sequence)), .number(String(version.item))]))
+                guard
+                    let version = try currentVersion(subject: subject, field: field, caseID: disclosure.caseID, in: txn)
+                else { continue }
+                versions.append(
+                    .array([.string(field), .number(String(version.sequence)), .number(String(version.item))]))
             }
-            try txn.put(disclosures, key: Self.prefix(subject) + BigEndian.bytes(sequence), value: CanonicalJSON.encode(.array(versions)))
+            try txn.put(
+                disclosures, key: Self.prefix(subject) + BigEndian.bytes(sequence),
+                value: CanonicalJSON.encode(.array(versions)))
         case .caseOpened, .caseClosed:
             break
         }
@@ -133,7 +144,9 @@ struct Projections: Sendable {
     }
 
     /// A subject's disclosures, oldest first: sequence number and the versions sent.
-    func disclosures(subject: String, in txn: Transaction) throws -> [(sequence: UInt64, versions: [(field: String, version: VersionRef)])] {
+    func disclosures(subject: String, in txn: Transaction) throws -> [(
+        sequence: UInt64, versions: [(field: String, version: VersionRef)]
+    )] {
         let prefix = Self.prefix(subject)
         return try txn.withCursor(disclosures) { cursor in
             var found: [(UInt64, [(String, VersionRef)])] = []

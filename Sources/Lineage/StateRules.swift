@@ -20,7 +20,9 @@ struct StateRules {
             {
                 return Rejection(
                     field: "payload.items[\(index)].field", rule: .fieldSpecialCategory,
-                    message: "a social force majeure is accepted only from the person or their representative, not from a \(source.kind)")
+                    message:
+                        "a social force majeure is accepted only from the person or their representative, not from a \(source.kind)"
+                )
             }
             return nil
         case .disclosed(let disclosure):
@@ -35,7 +37,9 @@ struct StateRules {
                         field: "payload.fields[\(index)]", rule: .disclosureCategoryNotAllowed,
                         message: "a \(recipient.kind) may not receive \(field) (category \(category))")
                 }
-                if try projections.currentVersion(subject: subject, field: field, caseID: disclosure.caseID, in: txn) == nil {
+                if try projections.currentVersion(subject: subject, field: field, caseID: disclosure.caseID, in: txn)
+                    == nil
+                {
                     return Rejection(
                         field: "payload.fields[\(index)]", rule: .disclosureNoLiveValue,
                         message: "the subject has no live value for \(field) to disclose")
@@ -48,13 +52,17 @@ struct StateRules {
             {
                 return Rejection(
                     field: "payload.safeguard", rule: .transferNoSafeguard,
-                    message: "\(recipient.party) is in \(recipient.country), outside the EEA with no adequacy decision in force for it on that date; a transfer needs a safeguard")
+                    message:
+                        "\(recipient.party) is in \(recipient.country), outside the EEA with no adequacy decision in force for it on that date; a transfer needs a safeguard"
+                )
             }
             return nil
         }
     }
 
-    private func registered(_ party: String, _ role: String, at micros: Int64) throws -> (PartyRegistration?, rejection: Rejection?) {
+    private func registered(_ party: String, _ role: String, at micros: Int64) throws -> (
+        PartyRegistration?, rejection: Rejection?
+    ) {
         if let registration = try projections.party(party, at: micros, in: txn) { return (registration, nil) }
         return (
             nil,

@@ -14,7 +14,8 @@ struct StoredEvent {
     init(sequence: UInt64, bytes: [UInt8]) throws {
         self.sequence = sequence
         guard let record = EventRecord(decoding: bytes) else {
-            throw Unreadable(description: "record \(sequence) is not a well-formed version-\(EventRecord.formatVersion) record")
+            throw Unreadable(
+                description: "record \(sequence) is not a well-formed version-\(EventRecord.formatVersion) record")
         }
         guard let sealed = SealedValue.decode(record.sealed) else {
             throw Unreadable(description: "record \(sequence) has a malformed sealed section")
@@ -58,7 +59,8 @@ struct StoredEvent {
         var restored: [JSONValue] = []
         for (index, item) in items.enumerated() {
             guard let value = try value(ofItem: index, vault: vault, in: txn) else { return nil }
-            restored.append(StoredForm.valueItem(field: item.field, value: value, socialForceMajeure: item.socialForceMajeure))
+            restored.append(
+                StoredForm.valueItem(field: item.field, value: value, socialForceMajeure: item.socialForceMajeure))
         }
         return StoredForm.replacingItems(of: event.envelope, with: restored)
     }

@@ -77,11 +77,14 @@ public enum ValueType: String, Sendable, CaseIterable {
         guard (15...34).contains(compact.count),
             compact[0..<2].allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }),
             compact[2..<4].allSatisfy(PersonalIdentityCode.isDigit),
-            compact.allSatisfy({ PersonalIdentityCode.isDigit($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+            compact.allSatisfy({
+                PersonalIdentityCode.isDigit($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0)
+            })
         else { return false }
         var remainder = 0
         for byte in compact[4...] + compact[0..<4] {
-            let value = PersonalIdentityCode.isDigit(byte) ? Int(byte - UInt8(ascii: "0")) : Int(byte - UInt8(ascii: "A")) + 10
+            let value =
+                PersonalIdentityCode.isDigit(byte) ? Int(byte - UInt8(ascii: "0")) : Int(byte - UInt8(ascii: "A")) + 10
             remainder = (value >= 10 ? remainder * 100 + value : remainder * 10 + value) % 97
         }
         return remainder == 1

@@ -23,7 +23,8 @@ public struct SealedValue: Equatable, Sendable {
         var offset = 4
         for _ in 0..<count {
             guard bytes.count >= offset + 20, let length = BigEndian.uint32(bytes, at: offset + 16).map(Int.init),
-                bytes.count >= offset + 20 + length, let box = SealedBox(combined: Array(bytes[(offset + 20)..<(offset + 20 + length)]))
+                bytes.count >= offset + 20 + length,
+                let box = SealedBox(combined: Array(bytes[(offset + 20)..<(offset + 20 + length)]))
             else { return nil }
             values.append(SealedValue(keyID: Array(bytes[offset..<(offset + 16)]), box: box))
             offset += 20 + length
@@ -54,7 +55,8 @@ struct Vault: Sendable {
 
     /// What a sealed value is bound to, so its box cannot be moved to another event, item or key.
     static func valueAssociatedData(eventID: EventID, item: Int, field: String, keyID: [UInt8]) -> [UInt8] {
-        Array("lineage value v1".utf8) + [0] + eventID.bytes + BigEndian.bytes(UInt32(item)) + Array(field.utf8) + [0] + keyID
+        Array("lineage value v1".utf8) + [0] + eventID.bytes + BigEndian.bytes(UInt32(item)) + Array(field.utf8) + [0]
+            + keyID
     }
 
     /// The unit's data key, created (random 32 bytes under a random 16-byte id) when it has none.

@@ -66,7 +66,8 @@ public struct Vocabulary: Sendable {
 
     public init(fields: [UInt8], parties: [UInt8], purposes: [UInt8], transfers: [UInt8]) throws {
         let fieldsFile = try Self.object(fields, "fields.json")
-        categories = Set(try Self.list(fieldsFile, "categories", "fields.json").map { try Self.string($0, "id", "fields.json") })
+        categories = Set(
+            try Self.list(fieldsFile, "categories", "fields.json").map { try Self.string($0, "id", "fields.json") })
         var fieldTable: [String: Field] = [:]
         for entry in try Self.list(fieldsFile, "fields", "fields.json") {
             let id = try Self.string(entry, "id", "fields.json")
@@ -93,13 +94,20 @@ public struct Vocabulary: Sendable {
         partyKinds = kinds
 
         let purposesFile = try Self.object(purposes, "purposes.json")
-        self.purposes = Set(try Self.list(purposesFile, "purposes", "purposes.json").map { try Self.string($0, "id", "purposes.json") })
-        legalBases = Set(try Self.list(purposesFile, "legalBases", "purposes.json").map { try Self.string($0, "id", "purposes.json") })
+        self.purposes = Set(
+            try Self.list(purposesFile, "purposes", "purposes.json").map { try Self.string($0, "id", "purposes.json") })
+        legalBases = Set(
+            try Self.list(purposesFile, "legalBases", "purposes.json").map {
+                try Self.string($0, "id", "purposes.json")
+            })
 
         let transfersFile = try Self.object(transfers, "transfers.json")
         eea = try Self.list(transfersFile, "eea", "transfers.json").map { try Self.period($0) }
         adequacy = try Self.list(transfersFile, "adequacy", "transfers.json").map { try Self.period($0) }
-        safeguards = Set(try Self.list(transfersFile, "safeguards", "transfers.json").map { try Self.string($0, "id", "transfers.json") })
+        safeguards = Set(
+            try Self.list(transfersFile, "safeguards", "transfers.json").map {
+                try Self.string($0, "id", "transfers.json")
+            })
     }
 
     /// Whether `country` is in the EEA on `day` (days since 1970-01-01).
@@ -110,7 +118,8 @@ public struct Vocabulary: Sendable {
     /// Whether an adequacy decision covers a recipient in `country` with `certifications` on `day`.
     public func hasAdequacy(_ country: String, certifications: Set<String>, day: Int) -> Bool {
         adequacy.contains { period in
-            period.covers(country, day: day) && (period.requiresCertification.map { certifications.contains($0) } ?? true)
+            period.covers(country, day: day)
+                && (period.requiresCertification.map { certifications.contains($0) } ?? true)
         }
     }
 
@@ -124,21 +133,29 @@ public struct Vocabulary: Sendable {
     }
 
     private static func list(_ object: JSONObject, _ key: String, _ file: String) throws -> [JSONObject] {
-        guard case .array(let elements) = object[key] else { throw LoadError(file: file, problem: "\(key) is not an array") }
+        guard case .array(let elements) = object[key] else {
+            throw LoadError(file: file, problem: "\(key) is not an array")
+        }
         return try elements.map {
-            guard case .object(let entry) = $0 else { throw LoadError(file: file, problem: "an entry of \(key) is not an object") }
+            guard case .object(let entry) = $0 else {
+                throw LoadError(file: file, problem: "an entry of \(key) is not an object")
+            }
             return entry
         }
     }
 
     private static func string(_ object: JSONObject, _ key: String, _ file: String) throws -> String {
-        guard case .string(let value) = object[key] else { throw LoadError(file: file, problem: "an entry has no string \(key)") }
+        guard case .string(let value) = object[key] else {
+            throw LoadError(file: file, problem: "an entry has no string \(key)")
+        }
         return value
     }
 
     private static func stringSet(_ value: JSONValue?) throws -> Set<String>? {
         guard let value, value != .null else { return nil }
-        guard case .array(let elements) = value else { throw LoadError(file: "parties.json", problem: "a list is not an array") }
+        guard case .array(let elements) = value else {
+            throw LoadError(file: "parties.json", problem: "a list is not an array")
+        }
         return Set(elements.compactMap { if case .string(let text) = $0 { text } else { nil } })
     }
 
@@ -149,7 +166,9 @@ public struct Vocabulary: Sendable {
         }
         var to: Int?
         if case .string(let text) = entry["to"] {
-            guard let day = Day.parse(text) else { throw LoadError(file: "transfers.json", problem: "\(country) has a bad to date") }
+            guard let day = Day.parse(text) else {
+                throw LoadError(file: "transfers.json", problem: "\(country) has a bad to date")
+            }
             to = day
         }
         var certification: String?

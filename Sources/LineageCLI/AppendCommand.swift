@@ -4,7 +4,6 @@ import Lineage
 /// `lineage append`: reads NDJSON, prints the summary, reports rejections on stderr and receipts.
 enum AppendCommand {
     static func run(_ arguments: Arguments, _ context: Context) throws -> ExitCode {
-        guard arguments.positionals.count <= 1 else { throw UsageError("append takes at most one FILE") }
         var options = AppendOptions(
             atomic: arguments.flags.contains("--atomic"), dryRun: arguments.flags.contains("--dry-run"))
         if let batch = try arguments.uint("--batch-size") {

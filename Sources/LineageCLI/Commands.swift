@@ -124,7 +124,8 @@ enum Commands {
             valued: ["--personal-id"], flags: [], run: QueryCommands.lookup),
         Command(
             name: "rebuild", summary: "empty the projections and replay them from the records",
-            usage: "lineage rebuild\n\nEmpties every projection database and replays the log into them, in one transaction.",
+            usage:
+                "lineage rebuild\n\nEmpties every projection database and replays the log into them, in one transaction.",
             valued: [], flags: [], run: QueryCommands.rebuild),
         Command(
             name: "stats", summary: "counts, sizes, tree head and durability settings",
@@ -182,6 +183,12 @@ enum Commands {
             Terminal.out(command.usage)
             return .ok
         }
+        // Only append takes an argument (its FILE): a stray word is a mistake, such as a ledger path
+        // given without --ledger, and must not silently act on the default ledger.
+        if arguments.positionals.count > (command.name == "append" ? 1 : 0) {
+            // The argument itself is not repeated: it could be an identity code typed in the wrong place.
+            return usage("\(name) takes \(name == "append" ? "at most one FILE" : "no arguments")", help: command.usage)
+        }
         let allowed = command.valued.union(Arguments.globalValued)
         if let stray = arguments.options.keys.sorted().first(where: { !allowed.contains($0) })
             ?? arguments.flags.sorted().first(where: { !command.flags.contains($0) })
@@ -226,7 +233,6 @@ enum Commands {
             }
             mapSize = bytes
         }
-        guard arguments.positionals.isEmpty else { throw UsageError("init takes no arguments") }
         let ledger = try Ledger.create(directory: context.ledgerDirectory, keyFile: context.keyFile, mapSize: mapSize)
         Terminal.out(
             OutputValue.object([

@@ -58,14 +58,16 @@ enum QueryCommands {
                                         field.versions.map { version in
                                             .object([
                                                 ("value", version.value.map(OutputValue.json) ?? .null),
-                                                ("current", .bool(version.current)), ("case", .optional(version.caseID)),
+                                                ("current", .bool(version.current)),
+                                                ("case", .optional(version.caseID)),
                                                 ("source", .string(version.source)),
                                                 ("sourceKind", .optional(version.sourceKind)),
                                                 ("legalBasis", .string(version.legalBasis)),
                                                 ("purpose", .string(version.purpose)),
                                                 ("sourceReference", .optional(version.sourceReference)),
                                                 ("occurredAt", .string(version.occurredAt)),
-                                                ("recordedAt", time(version.recordedAt)), ("seq", .uint(version.sequence)),
+                                                ("recordedAt", time(version.recordedAt)),
+                                                ("seq", .uint(version.sequence)),
                                                 ("eventId", .string(version.eventID)),
                                             ])
                                         })
@@ -88,9 +90,11 @@ enum QueryCommands {
                     "\n\(disclosure.occurredAt) to \(disclosure.recipient)"
                         + "\(disclosure.recipientKind.map { " (\($0), \(disclosure.recipientCountry ?? "?"))" } ?? "")"
                         + " by \(disclosure.channel)\(disclosure.caseID.map { ", case \($0)" } ?? ""): \(disclosure.legalBasis), \(disclosure.purpose)"
-                        + "\(disclosure.safeguard.map { ", safeguard \($0.type) \($0.reference)" } ?? ""), seq \(disclosure.sequence)")
+                        + "\(disclosure.safeguard.map { ", safeguard \($0.type) \($0.reference)" } ?? ""), seq \(disclosure.sequence)"
+                )
                 for field in disclosure.fields {
-                    lines.append("  \(field.field): \(valueText(field.value)) (version of seq \(field.versionSequence))")
+                    lines.append(
+                        "  \(field.field): \(valueText(field.value)) (version of seq \(field.versionSequence))")
                 }
             }
             Terminal.out(lines.joined(separator: "\n"))
@@ -108,8 +112,10 @@ enum QueryCommands {
                                 ("recipient", .string(disclosure.recipient)),
                                 ("recipientKind", .optional(disclosure.recipientKind)),
                                 ("recipientCountry", .optional(disclosure.recipientCountry)),
-                                ("occurredAt", .string(disclosure.occurredAt)), ("recordedAt", time(disclosure.recordedAt)),
-                                ("legalBasis", .string(disclosure.legalBasis)), ("purpose", .string(disclosure.purpose)),
+                                ("occurredAt", .string(disclosure.occurredAt)),
+                                ("recordedAt", time(disclosure.recordedAt)),
+                                ("legalBasis", .string(disclosure.legalBasis)),
+                                ("purpose", .string(disclosure.purpose)),
                                 ("channel", .string(disclosure.channel)), ("case", .optional(disclosure.caseID)),
                                 (
                                     "safeguard",
@@ -136,7 +142,9 @@ enum QueryCommands {
     }
 
     static func lookup(_ arguments: Arguments, _ context: Context) throws -> ExitCode {
-        guard var code = arguments.options["--personal-id"] else { throw UsageError("lookup needs --personal-id X (or - for stdin)") }
+        guard var code = arguments.options["--personal-id"] else {
+            throw UsageError("lookup needs --personal-id X (or - for stdin)")
+        }
         if code == "-" {
             // Read from stdin, so the code never shows in a process list.
             code = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -153,7 +161,8 @@ enum QueryCommands {
         progress.finish()
         Terminal.out(
             OutputValue.object([
-                ("replayed", .uint(count)), ("projections", .array(ledger.projectionDatabases.map { .string($0.name) })),
+                ("replayed", .uint(count)),
+                ("projections", .array(ledger.projectionDatabases.map { .string($0.name) })),
             ]).text)
         return .ok
     }

@@ -6,27 +6,36 @@ import Testing
 /// never printed.
 @Suite("Domain rules through the CLI")
 struct DomainRuleTests {
-    static func event(_ n: Int, _ type: String, _ at: String, subject: String? = "person-1", _ payload: String) -> String {
+    static func event(_ n: Int, _ type: String, _ at: String, subject: String? = "person-1", _ payload: String)
+        -> String
+    {
         let subjectMember = subject.map { #""subject":"\#($0)","# } ?? ""
-        return #"{"id":"\#(String(format: "00000000-0000-4000-8000-%012d", n))","type":"\#(type)","occurredAt":"\#(at)",\#(subjectMember)"schemaVersion":1,"payload":\#(payload)}"#
+        return
+            #"{"id":"\#(String(format: "00000000-0000-4000-8000-%012d", n))","type":"\#(type)","occurredAt":"\#(at)",\#(subjectMember)"schemaVersion":1,"payload":\#(payload)}"#
     }
 
     static func party(_ n: Int, _ id: String, _ kind: String, _ country: String, at: String = "2026-01-01T00:00:00Z")
         -> String
     {
-        event(n, "party.registered", at, subject: nil, #"{"party":"\#(id)","kind":"\#(kind)","name":"\#(id) Ltd","country":"\#(country)"}"#)
+        event(
+            n, "party.registered", at, subject: nil,
+            #"{"party":"\#(id)","kind":"\#(kind)","name":"\#(id) Ltd","country":"\#(country)"}"#)
     }
 
-    static func ingest(_ n: Int, source: String = "aurora", items: String, at: String = "2026-02-01T09:00:00Z", extra: String = "") -> String {
+    static func ingest(
+        _ n: Int, source: String = "aurora", items: String, at: String = "2026-02-01T09:00:00Z", extra: String = ""
+    ) -> String {
         event(
             n, "data.ingested", at,
-            #"{"case":"case-1","source":"\#(source)","items":\#(items),"legalBasis":"legitimate_interests","purpose":"collection_of_overdue_claims"\#(extra)}"#)
+            #"{"case":"case-1","source":"\#(source)","items":\#(items),"legalBasis":"legitimate_interests","purpose":"collection_of_overdue_claims"\#(extra)}"#
+        )
     }
 
     static func disclose(_ n: Int, recipient: String, fields: String, extra: String = "") -> String {
         event(
             n, "data.disclosed", "2026-02-05T09:00:00Z",
-            #"{"case":"case-1","recipient":"\#(recipient)","fields":\#(fields),"legalBasis":"legitimate_interests","purpose":"collection_of_overdue_claims","channel":"letter"\#(extra)}"#)
+            #"{"case":"case-1","recipient":"\#(recipient)","fields":\#(fields),"legalBasis":"legitimate_interests","purpose":"collection_of_overdue_claims","channel":"letter"\#(extra)}"#
+        )
     }
 
     static let base: [String] = [
@@ -50,12 +59,21 @@ struct DomainRuleTests {
             let before = try sandbox.checkpoint(sourceLocation: sourceLocation)
             let result = try sandbox.run(["append", try sandbox.write(["", line], to: "bad.ndjson")])
             #expect(result.exitCode == 65, "\(result.summary)", sourceLocation: sourceLocation)
-            let rejections = try result.stderrJSONLines(sourceLocation: sourceLocation).filter { JSONHelp.int($0["line"]) == 2 }
-            let rejection = try #require(rejections.first, "no rejection for line 2: \(result.summary)", sourceLocation: sourceLocation)
+            let rejections = try result.stderrJSONLines(sourceLocation: sourceLocation).filter {
+                JSONHelp.int($0["line"]) == 2
+            }
+            let rejection = try #require(
+                rejections.first, "no rejection for line 2: \(result.summary)", sourceLocation: sourceLocation)
             #expect(JSONHelp.string(rejection["rule"]) == rule, "\(result.summary)", sourceLocation: sourceLocation)
-            if let field { #expect(JSONHelp.string(rejection["field"]) == field, "\(result.summary)", sourceLocation: sourceLocation) }
-            #expect(JSONHelp.string(rejection["id"])?.hasPrefix("00000000-0000-4000-8000-") == true, sourceLocation: sourceLocation)
-            #expect(!result.stderr.contains(marker), "stderr repeats the offending value", sourceLocation: sourceLocation)
+            if let field {
+                #expect(
+                    JSONHelp.string(rejection["field"]) == field, "\(result.summary)", sourceLocation: sourceLocation)
+            }
+            #expect(
+                JSONHelp.string(rejection["id"])?.hasPrefix("00000000-0000-4000-8000-") == true,
+                sourceLocation: sourceLocation)
+            #expect(
+                !result.stderr.contains(marker), "stderr repeats the offending value", sourceLocation: sourceLocation)
             #expect(!result.stdout.contains(marker), sourceLocation: sourceLocation)
             #expect(try sandbox.checkpoint(sourceLocation: sourceLocation) == before, sourceLocation: sourceLocation)
         }
@@ -100,7 +118,8 @@ struct DomainRuleTests {
 
     @Test func socialForceMajeureOnlyFromThePerson() throws {
         try expectRejected(
-            Self.ingest(20, items: #"[{"field":"social_force_majeure","value":"MARKER-sfm-1","socialForceMajeure":true}]"#),
+            Self.ingest(
+                20, items: #"[{"field":"social_force_majeure","value":"MARKER-sfm-1","socialForceMajeure":true}]"#),
             rule: "field.special_category", field: "payload.items[0].field", marker: "MARKER-sfm-1")
         try expectRejected(
             Self.ingest(21, source: "the-person", items: #"[{"field":"social_force_majeure","value":"MARKER-sfm-2"}]"#),
@@ -108,7 +127,8 @@ struct DomainRuleTests {
         try Sandbox.with { sandbox in
             try sandbox.initLedger()
             let accepted = Self.ingest(
-                21, source: "the-person", items: #"[{"field":"social_force_majeure","value":"Lost my job","socialForceMajeure":true}]"#)
+                21, source: "the-person",
+                items: #"[{"field":"social_force_majeure","value":"Lost my job","socialForceMajeure":true}]"#)
             let result = try sandbox.run(["append", try sandbox.write(Self.base + [accepted], to: "all.ndjson")])
             #expect(result.exitCode == 0, "\(result.summary)")
         }
@@ -129,7 +149,9 @@ struct DomainRuleTests {
             rule: "purpose.unknown", field: "payload.purpose", marker: "MARKER-purpose-1")
     }
 
-    @Test("invalid identity codes", arguments: ["131052-308U", "131052Z308T", "311352-308T", "811228-9875", "19811228-9875", "8113289874"])
+    @Test(
+        "invalid identity codes",
+        arguments: ["131052-308U", "131052Z308T", "311352-308T", "811228-9875", "19811228-9875", "8113289874"])
     func invalidIdentityCodes(code: String) throws {
         try expectRejected(
             Self.ingest(20, items: #"[{"field":"personal_identity_code","value":"\#(code)"}]"#),
@@ -164,7 +186,8 @@ struct DomainRuleTests {
 
     @Test func subjectRules() throws {
         try expectRejected(
-            Self.event(20, "case.opened", "2026-02-02T00:00:00Z", subject: nil, #"{"case":"MARKER-subj-1","client":"aurora"}"#),
+            Self.event(
+                20, "case.opened", "2026-02-02T00:00:00Z", subject: nil, #"{"case":"MARKER-subj-1","client":"aurora"}"#),
             rule: "subject.required", field: "subject", marker: "MARKER-never-printed")
     }
 }
