@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Lineage
@@ -87,5 +88,42 @@ struct EventTests {
         #expect(bytes.count == 17 + 2)
         #expect(EventRecord(decoding: bytes) == record)
         #expect(EventRecord(decoding: Array(bytes.dropLast())) == nil)
+    }
+}
+
+@Suite("Vocabulary")
+struct VocabularyTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    @Test("the built-in vocabulary is exactly the files in schemas/vocabulary (run tools/embed-vocabulary)")
+    func embeddedMatchesTheFiles() throws {
+        for (name, embedded) in [
+            ("fields", VocabularyData.fields), ("parties", VocabularyData.parties), ("purposes", VocabularyData.purposes),
+            ("transfers", VocabularyData.transfers),
+        ] {
+            var file = try String(contentsOfFile: Self.root + "/schemas/vocabulary/\(name).json", encoding: .utf8)
+            if file.hasSuffix("\n") { file.removeLast() }
+            #expect(file == embedded, "schemas/vocabulary/\(name).json differs from the embedded copy")
+        }
+    }
+
+    @Test func transfersFollowTheListInForceOnTheDay() throws {
+        let vocabulary = Vocabulary.standard
+        let day = { (text: String) in Day.parse(text)! }
+        #expect(vocabulary.isInEEA("FI", day: day("2026-01-01")))
+        #expect(vocabulary.isInEEA("GB", day: day("2020-06-01")))
+        #expect(!vocabulary.isInEEA("GB", day: day("2021-06-01")))
+        #expect(vocabulary.hasAdequacy("GB", certifications: [], day: day("2022-01-01")))
+        #expect(!vocabulary.hasAdequacy("GB", certifications: [], day: day("2021-03-01")))
+        #expect(!vocabulary.hasAdequacy("US", certifications: [], day: day("2024-01-01")))
+        #expect(vocabulary.hasAdequacy("US", certifications: ["data_privacy_framework"], day: day("2024-01-01")))
+        #expect(!vocabulary.hasAdequacy("US", certifications: ["data_privacy_framework"], day: day("2023-07-09")))
+        #expect(vocabulary.hasAdequacy("US", certifications: ["privacy_shield"], day: day("2019-01-01")))
+        #expect(!vocabulary.hasAdequacy("US", certifications: ["privacy_shield"], day: day("2020-07-17")))
+        #expect(!vocabulary.hasAdequacy("IN", certifications: [], day: day("2026-01-01")))
+        #expect(vocabulary.partyKinds["delivery_company"]?.allows(field: "address", category: "identification_contact") == true)
+        #expect(vocabulary.partyKinds["delivery_company"]?.allows(field: "email", category: "identification_contact") == false)
+        #expect(vocabulary.fields.values.filter(\.special).count == 6)
     }
 }

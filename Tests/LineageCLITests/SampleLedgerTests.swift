@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+
+@testable import LedgerStore
+
+/// The shipped sample loaded through the binary, then searched for its personal values, rebuilt,
+/// and queried by identity code.
+@Suite("The sample ledger", .serialized)
+struct SampleLedgerTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+    static let samplePath = packageRoot + "/samples/demo-events.ndjson"
+
+    /// Every personal value in the sample: the `value` of every ingested item, with its field.
+    static func personalValues() throws -> [(field: String, value: String)] {
+        let text = try String(contentsOfFile: samplePath, encoding: .utf8)
+        var values: [(String, String)] = []
+        for line in text.split(separator: "\n") {
+            let event = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard event["type"] as? String == "data.ingested", let payload = event["payload"] as? [String: Any],
+                let items = payload["items"] as? [[String: Any]]
+            else { continue }
+            for item in items {
+                guard let field = item["field"] as? String else { continue }
+                if let value = item["value"] as? String { values.append((field, value)) }
+            }
+        }
+        return values
+    }
+
+    /// Loads the sample into a fresh ledger with the processes' temporary files in `tmp/`.
+    func loaded(_ sandbox: Sandbox) throws -> [String: String] {
+        let tmp = sandbox.path("tmp")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        let environment = ["TMPDIR": tmp]
+        let created = try sandbox.run(["init"], environment: environment)
+        try #require(created.exitCode == 0, "\(created.summary)")
+        let appended = try sandbox.run(["append", Self.samplePath], environment: environment)
+        try #require(appended.exitCode == 0, "the sample must load cleanly: \(appended.summary)")
+        for command in [["stats"], ["verify"], ["rebuild"]] {
+            let result = try sandbox.run(command, environment: environment)
+            #expect(result.exitCode == 0, "\(result.summary)")
+        }
+        return environment
+    }
+
+    /// The byte strings a value could be stored as if it leaked: UTF-8, UTF-16 either way round,
+    /// base64 at each of the three alignments, hex in either case.
+    static func spellings(of value: String) -> [[UInt8]] {
+        let utf8 = Array(value.utf8)
+        var forms: [[UInt8]] = [utf8]
+        forms.append(value.utf16.flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] })
+        forms.append(value.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xff)] })
+        for shift in 0..<3 {
+            // The base64 characters that depend only on the value's bytes, whatever precedes them.
+            let padded = Data([UInt8](repeating: 0, count: shift) + utf8).base64EncodedString()
+            let stable = Array(padded.utf8).dropFirst(shift == 0 ? 0 : 4).dropLast(4)
+            if stable.count >= 6 { forms.append(Array(stable)) }
+        }
+        forms.append(Array(Hex.encode(utf8).utf8))
+        forms.append(Array(Hex.encode(utf8).uppercased().utf8))
+        return forms
+    }
+
+    static func files(under directory: String) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
+        return enumerator.compactMap { ($0 as? String).map { directory + "/" + $0 } }.filter {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+    }
+
+    @Test func noPersonalValueIsAtRestInAnyForm() throws {
+        let values = try Self.personalValues()
+        try #require(values.count >= 50, "the sample should carry a realistic amount of personal data")
+        try Sandbox.with { sandbox in
+            _ = try loaded(sandbox)
+            // This process never opens the LMDB environment, so reading its files cannot disturb
+            // LMDB's locks; every lineage process has exited.
+            let files = Self.files(under: sandbox.ledger) + Self.files(under: sandbox.path("tmp"))
+            #expect(files.contains(sandbox.ledger + "/data.mdb"))
+            let contents = try files.map { ($0, try Data(contentsOf: URL(fileURLWithPath: $0))) }
+            var needles: [(String, [UInt8])] = []
+            for (field, value) in values where value.utf8.count >= 6 {
+                for form in Self.spellings(of: value) { needles.append(("\(field) value", form)) }
+                if field == "personal_identity_code" {
+                    for spelling in [value, value.uppercased(), value.lowercased(), value.filter { $0.isNumber }] {
+                        let digest = try SHA256Hasher.digest(of: Array(spelling.utf8))
+                        needles.append(("unkeyed SHA-256 of an identity code", digest.bytes))
+                        needles.append(("unkeyed SHA-256 of an identity code, hex", Array(digest.hex.utf8)))
+                    }
+                }
+            }
+            // The search itself works: it finds the values in the sample they came from.
+            let sample = try Data(contentsOf: URL(fileURLWithPath: Self.samplePath))
+            #expect(needles.filter { $0.0.hasSuffix("value") }.prefix(20).allSatisfy { sample.range(of: Data($0.1)) != nil })
+            for (path, bytes) in contents {
+                for (what, needle) in needles where bytes.count >= needle.count {
+                    #expect(bytes.range(of: Data(needle)) == nil, "a \(what) is readable in \(path)")
+                }
+            }
+        }
+    }
+
+    /// SHA-256 of `mdb_dump -s NAME` of each projection database, run as a separate process.
+    func projectionDigests(_ sandbox: Sandbox) throws -> [String: String] {
+        var digests: [String: String] = [:]
+        for name in ["projection.parties", "projection.provenance", "projection.disclosures", "projection.identity"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["mdb_dump", "-s", name, sandbox.ledger]
+            let output = sandbox.path("dump-\(UUID().uuidString)")
+            _ = FileManager.default.createFile(atPath: output, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let dump = [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
+            #expect(dump.count > 100, "\(name) should not be empty")
+            digests[name] = try SHA256Hasher.digest(of: dump).hex
+        }
+        return digests
+    }
+
+    @Test func rebuildReplaysByteIdenticalProjections() throws {
+        try Sandbox.with { sandbox in
+            let environment = try loaded(sandbox)
+            let before = try projectionDigests(sandbox)
+            let rebuilt = try sandbox.run(["rebuild"], environment: environment)
+            #expect(rebuilt.exitCode == 0, "\(rebuilt.summary)")
+            #expect(try projectionDigests(sandbox) == before)
+        }
+    }
+
+    @Test func lookupFindsEveryPersonInEverySpelling() throws {
+        let codes = try Self.personalValues().filter { $0.field == "personal_identity_code" }.map(\.value)
+        try #require(codes.count >= 10)
+        try Sandbox.with { sandbox in
+            _ = try loaded(sandbox)
+            for code in Set(codes).sorted() {
+                var spellings = [code, code.lowercased(), " \(code) "]
+                let digits = code.filter { $0.isNumber }
+                // A Swedish number written with its century (a Finnish code never has 12 digits): every
+                // other accepted form of it too.
+                if digits.count == 12 {
+                    let ten = String(digits.suffix(10))
+                    spellings += [
+                        ten, String(ten.prefix(6)) + "-" + String(ten.suffix(4)), digits,
+                        String(digits.prefix(8)) + "-" + String(digits.suffix(4)),
+                    ]
+                }
+                var found: [[String]] = []
+                for spelling in spellings {
+                    let result = try sandbox.json(["lookup", "--personal-id", spelling])
+                    found.append(result["subjects"] as? [String] ?? [])
+                }
+                #expect(found.allSatisfy { !$0.isEmpty && $0 == found[0] }, "\(found)")
+                let stdin = try sandbox.write([code], to: "code.txt")
+                let fromStdin = try sandbox.run(["lookup", "--personal-id", "-"], stdinPath: stdin)
+                #expect((try fromStdin.json()["subjects"] as? [String]) == found[0])
+            }
+            #expect((try sandbox.json(["lookup", "--personal-id", "010101A123N"])["subjects"] as? [String]) == [])
+            #expect((try sandbox.json(["lookup", "--personal-id", "19811228-9874"])["subjects"] as? [String]) == [])
+        }
+    }
+}
