@@ -3,794 +3,794 @@
 /// The vocabulary files' exact text.
 enum VocabularyData {
     static let fields = #####"""
-{
-  "categories": [
-    {
-      "id": "identification_contact",
-      "description": "Identification and contact: name, personal identity code or birth date, address, phone, e-mail, bank details"
-    },
-    {
-      "id": "collection_invoicing",
-      "description": "Collection and invoicing data: case number, claim, its basis and amount, payments"
-    },
-    {
-      "id": "public_registers",
-      "description": "Data from authorities and public registers: public credit information, authority decisions"
-    },
-    {
-      "id": "vehicle",
-      "description": "Vehicle owner and holder data"
-    },
-    {
-      "id": "call_recordings",
-      "description": "Call recordings"
-    },
-    {
-      "id": "late_payment_reasons",
-      "description": "Reasons for late payment given by the person"
-    },
-    {
-      "id": "third_parties",
-      "description": "Third parties in the case: guardians, administrators, contact persons"
-    },
-    {
-      "id": "financial_standing",
-      "description": "Late payments, credit history, debt, income, assets, creditworthiness"
-    },
-    {
-      "id": "special_categories",
-      "description": "Special categories (Art. 9): refused, except a social force majeure the person gives, flagged as such"
-    }
-  ],
-  "fields": [
-    {
-      "id": "name",
-      "category": "identification_contact",
-      "type": "string",
-      "special": false
-    },
-    {
-      "id": "personal_identity_code",
-      "category": "identification_contact",
-      "type": "personal_identity_code",
-      "special": false
-    },
-    {
-      "id": "birth_date",
-      "category": "identification_contact",
-      "type": "date",
-      "special": false
-    },
-    {
-      "id": "address",
-      "category": "identification_contact",
-      "type": "string",
-      "special": false
-    },
-    {
-      "id": "phone",
-      "category": "identification_contact",
-      "type": "phone",
-      "special": false
-    },
-    {
-      "id": "email",
-      "category": "identification_contact",
-      "type": "email",
-      "special": false
-    },
-    {
-      "id": "bank_account",
-      "category": "identification_contact",
-      "type": "iban",
-      "special": false
-    },
-    {
-      "id": "case_number",
-      "category": "collection_invoicing",
-      "type": "string",
-      "special": false
-    },
-    {
-      "id": "claim_amount",
-      "category": "collection_invoicing",
-      "type": "money",
-      "special": false
-    },
-    {
-      "id": "claim_basis",
-      "category": "collection_invoicing",
-      "type": "string",
-      "special": false
-    },
-    {
-      "id": "payment",
-      "category": "collection_invoicing",
-      "type": "money",
-      "special": false
-    },
-    {
-      "id": "public_credit_information",
-      "category": "public_registers",
-      "type": "text",
-      "special": false
-    },
-    {
-      "id": "authority_decision",
-      "category": "public_registers",
-      "type": "text",
-      "special": false
-    },
-    {
-      "id": "vehicle_owner_holder",
-      "category": "vehicle",
-      "type": "string",
-      "special": false
-    },
-    {
-      "id": "call_recording",
-      "category": "call_recordings",
-      "type": "string",
-      "special": false
-    },
-    {
-      "id": "late_payment_reason",
-      "category": "late_payment_reasons",
-      "type": "text",
-      "special": false
-    },
-    {
-      "id": "third_party_contact",
-      "category": "third_parties",
-      "type": "string",
-      "special": false
-    },
-    {
-      "id": "payment_default",
-      "category": "financial_standing",
-      "type": "text",
-      "special": false
-    },
-    {
-      "id": "credit_history",
-      "category": "financial_standing",
-      "type": "text",
-      "special": false
-    },
-    {
-      "id": "debt",
-      "category": "financial_standing",
-      "type": "money",
-      "special": false
-    },
-    {
-      "id": "income",
-      "category": "financial_standing",
-      "type": "money",
-      "special": false
-    },
-    {
-      "id": "assets",
-      "category": "financial_standing",
-      "type": "text",
-      "special": false
-    },
-    {
-      "id": "credit_rating",
-      "category": "financial_standing",
-      "type": "string",
-      "special": false
-    },
-    {
-      "id": "social_force_majeure",
-      "category": "special_categories",
-      "type": "text",
-      "special": true
-    },
-    {
-      "id": "health",
-      "category": "special_categories",
-      "type": "text",
-      "special": true
-    },
-    {
-      "id": "ethnic_origin",
-      "category": "special_categories",
-      "type": "text",
-      "special": true
-    },
-    {
-      "id": "religious_or_philosophical_beliefs",
-      "category": "special_categories",
-      "type": "text",
-      "special": true
-    },
-    {
-      "id": "trade_union_membership",
-      "category": "special_categories",
-      "type": "text",
-      "special": true
-    },
-    {
-      "id": "sexual_orientation",
-      "category": "special_categories",
-      "type": "text",
-      "special": true
-    }
-  ]
-}
-"""#####
+        {
+          "categories": [
+            {
+              "id": "identification_contact",
+              "description": "Identification and contact: name, personal identity code or birth date, address, phone, e-mail, bank details"
+            },
+            {
+              "id": "collection_invoicing",
+              "description": "Collection and invoicing data: case number, claim, its basis and amount, payments"
+            },
+            {
+              "id": "public_registers",
+              "description": "Data from authorities and public registers: public credit information, authority decisions"
+            },
+            {
+              "id": "vehicle",
+              "description": "Vehicle owner and holder data"
+            },
+            {
+              "id": "call_recordings",
+              "description": "Call recordings"
+            },
+            {
+              "id": "late_payment_reasons",
+              "description": "Reasons for late payment given by the person"
+            },
+            {
+              "id": "third_parties",
+              "description": "Third parties in the case: guardians, administrators, contact persons"
+            },
+            {
+              "id": "financial_standing",
+              "description": "Late payments, credit history, debt, income, assets, creditworthiness"
+            },
+            {
+              "id": "special_categories",
+              "description": "Special categories (Art. 9): refused, except a social force majeure the person gives, flagged as such"
+            }
+          ],
+          "fields": [
+            {
+              "id": "name",
+              "category": "identification_contact",
+              "type": "string",
+              "special": false
+            },
+            {
+              "id": "personal_identity_code",
+              "category": "identification_contact",
+              "type": "personal_identity_code",
+              "special": false
+            },
+            {
+              "id": "birth_date",
+              "category": "identification_contact",
+              "type": "date",
+              "special": false
+            },
+            {
+              "id": "address",
+              "category": "identification_contact",
+              "type": "string",
+              "special": false
+            },
+            {
+              "id": "phone",
+              "category": "identification_contact",
+              "type": "phone",
+              "special": false
+            },
+            {
+              "id": "email",
+              "category": "identification_contact",
+              "type": "email",
+              "special": false
+            },
+            {
+              "id": "bank_account",
+              "category": "identification_contact",
+              "type": "iban",
+              "special": false
+            },
+            {
+              "id": "case_number",
+              "category": "collection_invoicing",
+              "type": "string",
+              "special": false
+            },
+            {
+              "id": "claim_amount",
+              "category": "collection_invoicing",
+              "type": "money",
+              "special": false
+            },
+            {
+              "id": "claim_basis",
+              "category": "collection_invoicing",
+              "type": "string",
+              "special": false
+            },
+            {
+              "id": "payment",
+              "category": "collection_invoicing",
+              "type": "money",
+              "special": false
+            },
+            {
+              "id": "public_credit_information",
+              "category": "public_registers",
+              "type": "text",
+              "special": false
+            },
+            {
+              "id": "authority_decision",
+              "category": "public_registers",
+              "type": "text",
+              "special": false
+            },
+            {
+              "id": "vehicle_owner_holder",
+              "category": "vehicle",
+              "type": "string",
+              "special": false
+            },
+            {
+              "id": "call_recording",
+              "category": "call_recordings",
+              "type": "string",
+              "special": false
+            },
+            {
+              "id": "late_payment_reason",
+              "category": "late_payment_reasons",
+              "type": "text",
+              "special": false
+            },
+            {
+              "id": "third_party_contact",
+              "category": "third_parties",
+              "type": "string",
+              "special": false
+            },
+            {
+              "id": "payment_default",
+              "category": "financial_standing",
+              "type": "text",
+              "special": false
+            },
+            {
+              "id": "credit_history",
+              "category": "financial_standing",
+              "type": "text",
+              "special": false
+            },
+            {
+              "id": "debt",
+              "category": "financial_standing",
+              "type": "money",
+              "special": false
+            },
+            {
+              "id": "income",
+              "category": "financial_standing",
+              "type": "money",
+              "special": false
+            },
+            {
+              "id": "assets",
+              "category": "financial_standing",
+              "type": "text",
+              "special": false
+            },
+            {
+              "id": "credit_rating",
+              "category": "financial_standing",
+              "type": "string",
+              "special": false
+            },
+            {
+              "id": "social_force_majeure",
+              "category": "special_categories",
+              "type": "text",
+              "special": true
+            },
+            {
+              "id": "health",
+              "category": "special_categories",
+              "type": "text",
+              "special": true
+            },
+            {
+              "id": "ethnic_origin",
+              "category": "special_categories",
+              "type": "text",
+              "special": true
+            },
+            {
+              "id": "religious_or_philosophical_beliefs",
+              "category": "special_categories",
+              "type": "text",
+              "special": true
+            },
+            {
+              "id": "trade_union_membership",
+              "category": "special_categories",
+              "type": "text",
+              "special": true
+            },
+            {
+              "id": "sexual_orientation",
+              "category": "special_categories",
+              "type": "text",
+              "special": true
+            }
+          ]
+        }
+        """#####
 
     static let parties = #####"""
-{
-  "kinds": [
-    {
-      "id": "client",
-      "description": "The original creditor, or the seller of an invoice: whose claims are collected or were bought"
-    },
-    {
-      "id": "data_subject",
-      "description": "The person, or a party they authorise"
-    },
-    {
-      "id": "representative",
-      "description": "The person's representative, agent or guardian"
-    },
-    {
-      "id": "controller_internal",
-      "description": "The company itself: its own service delivery (invoicing and collection data, case numbers)"
-    },
-    {
-      "id": "population_register",
-      "description": "Digital and Population Data Services Agency and its Swedish counterpart; as a recipient only to check identification and contact data",
-      "allowedCategories": [
-        "identification_contact"
-      ]
-    },
-    {
-      "id": "legal_register",
-      "description": "Legal Register Centre: bankruptcy, company restructuring, debt adjustment"
-    },
-    {
-      "id": "credit_bureau",
-      "description": "Credit-information companies; they receive identification and payment defaults, nothing about the case beyond them",
-      "allowedCategories": [
-        "identification_contact",
-        "financial_standing"
-      ]
-    },
-    {
-      "id": "tax_authority",
-      "description": "Tax authority: public tax and income data"
-    },
-    {
-      "id": "patent_registration_office",
-      "description": "Finnish Patent and Registration Office"
-    },
-    {
-      "id": "contact_service",
-      "description": "Number, address and contact information services; as a recipient only to check contact data",
-      "allowedCategories": [
-        "identification_contact"
-      ]
-    },
-    {
-      "id": "traficom",
-      "description": "Transport and Communications Agency: vehicle owners and holders"
-    },
-    {
-      "id": "court",
-      "description": "Courts"
-    },
-    {
-      "id": "enforcement",
-      "description": "Enforcement authorities"
-    },
-    {
-      "id": "police",
-      "description": "Police"
-    },
-    {
-      "id": "supervisory_authority",
-      "description": "Data protection supervisory authorities"
-    },
-    {
-      "id": "insurer",
-      "description": "Insurers of the claims; they receive identification, the claim and payment data",
-      "allowedCategories": [
-        "identification_contact",
-        "collection_invoicing"
-      ]
-    },
-    {
-      "id": "foreign_agent",
-      "description": "Foreign collection agents: a sister office inside the EEA, an agent under standard contractual clauses outside it"
-    },
-    {
-      "id": "delivery_company",
-      "description": "Delivery companies for letters: name and address only",
-      "allowedFields": [
-        "name",
-        "address"
-      ]
-    },
-    {
-      "id": "processor",
-      "description": "Processors: auditing, printing and mail, IT, telephony and messaging, customer-experience measurement, legal services"
-    },
-    {
-      "id": "group_company",
-      "description": "Group-internal service providers"
-    }
-  ],
-  "catalogue": [
-    {
-      "party": "lineage-collections",
-      "kind": "controller_internal",
-      "name": "Lineage Collections Oy",
-      "country": "FI"
-    },
-    {
-      "party": "dvv",
-      "kind": "population_register",
-      "name": "Digital and Population Data Services Agency",
-      "country": "FI"
-    },
-    {
-      "party": "skatteverket-folkbokforing",
-      "kind": "population_register",
-      "name": "Skatteverket, folkbokföringen",
-      "country": "SE"
-    },
-    {
-      "party": "oikeusrekisterikeskus",
-      "kind": "legal_register",
-      "name": "Legal Register Centre",
-      "country": "FI"
-    },
-    {
-      "party": "asiakastieto",
-      "kind": "credit_bureau",
-      "name": "Suomen Asiakastieto Oy",
-      "country": "FI"
-    },
-    {
-      "party": "uc",
-      "kind": "credit_bureau",
-      "name": "UC AB",
-      "country": "SE"
-    },
-    {
-      "party": "vero",
-      "kind": "tax_authority",
-      "name": "Finnish Tax Administration",
-      "country": "FI"
-    },
-    {
-      "party": "prh",
-      "kind": "patent_registration_office",
-      "name": "Finnish Patent and Registration Office",
-      "country": "FI"
-    },
-    {
-      "party": "fonecta",
-      "kind": "contact_service",
-      "name": "Number and address service",
-      "country": "FI"
-    },
-    {
-      "party": "traficom",
-      "kind": "traficom",
-      "name": "Finnish Transport and Communications Agency",
-      "country": "FI"
-    },
-    {
-      "party": "helsingin-karajaoikeus",
-      "kind": "court",
-      "name": "District Court of Helsinki",
-      "country": "FI"
-    },
-    {
-      "party": "ulosottolaitos",
-      "kind": "enforcement",
-      "name": "National Enforcement Authority Finland",
-      "country": "FI"
-    },
-    {
-      "party": "kronofogden",
-      "kind": "enforcement",
-      "name": "Kronofogden",
-      "country": "SE"
-    },
-    {
-      "party": "poliisi",
-      "kind": "police",
-      "name": "Police of Finland",
-      "country": "FI"
-    },
-    {
-      "party": "tietosuojavaltuutettu",
-      "kind": "supervisory_authority",
-      "name": "Office of the Data Protection Ombudsman",
-      "country": "FI"
-    },
-    {
-      "party": "imy",
-      "kind": "supervisory_authority",
-      "name": "Integritetsskyddsmyndigheten",
-      "country": "SE"
-    },
-    {
-      "party": "credit-insurer",
-      "kind": "insurer",
-      "name": "Credit insurer",
-      "country": "FI"
-    },
-    {
-      "party": "agent-se",
-      "kind": "foreign_agent",
-      "name": "Sister collection office, Sweden",
-      "country": "SE"
-    },
-    {
-      "party": "agent-us",
-      "kind": "foreign_agent",
-      "name": "US collection agent",
-      "country": "US"
-    },
-    {
-      "party": "posti",
-      "kind": "delivery_company",
-      "name": "Posti Oy",
-      "country": "FI"
-    },
-    {
-      "party": "postnord",
-      "kind": "delivery_company",
-      "name": "PostNord AB",
-      "country": "SE"
-    },
-    {
-      "party": "print-and-mail",
-      "kind": "processor",
-      "name": "Printing and mail processor",
-      "country": "FI"
-    },
-    {
-      "party": "cloud-storage-us",
-      "kind": "processor",
-      "name": "Storage processor",
-      "country": "US"
-    },
-    {
-      "party": "group-it",
-      "kind": "group_company",
-      "name": "Group IT services",
-      "country": "FI"
-    }
-  ]
-}
-"""#####
+        {
+          "kinds": [
+            {
+              "id": "client",
+              "description": "The original creditor, or the seller of an invoice: whose claims are collected or were bought"
+            },
+            {
+              "id": "data_subject",
+              "description": "The person, or a party they authorise"
+            },
+            {
+              "id": "representative",
+              "description": "The person's representative, agent or guardian"
+            },
+            {
+              "id": "controller_internal",
+              "description": "The company itself: its own service delivery (invoicing and collection data, case numbers)"
+            },
+            {
+              "id": "population_register",
+              "description": "Digital and Population Data Services Agency and its Swedish counterpart; as a recipient only to check identification and contact data",
+              "allowedCategories": [
+                "identification_contact"
+              ]
+            },
+            {
+              "id": "legal_register",
+              "description": "Legal Register Centre: bankruptcy, company restructuring, debt adjustment"
+            },
+            {
+              "id": "credit_bureau",
+              "description": "Credit-information companies; they receive identification and payment defaults, nothing about the case beyond them",
+              "allowedCategories": [
+                "identification_contact",
+                "financial_standing"
+              ]
+            },
+            {
+              "id": "tax_authority",
+              "description": "Tax authority: public tax and income data"
+            },
+            {
+              "id": "patent_registration_office",
+              "description": "Finnish Patent and Registration Office"
+            },
+            {
+              "id": "contact_service",
+              "description": "Number, address and contact information services; as a recipient only to check contact data",
+              "allowedCategories": [
+                "identification_contact"
+              ]
+            },
+            {
+              "id": "traficom",
+              "description": "Transport and Communications Agency: vehicle owners and holders"
+            },
+            {
+              "id": "court",
+              "description": "Courts"
+            },
+            {
+              "id": "enforcement",
+              "description": "Enforcement authorities"
+            },
+            {
+              "id": "police",
+              "description": "Police"
+            },
+            {
+              "id": "supervisory_authority",
+              "description": "Data protection supervisory authorities"
+            },
+            {
+              "id": "insurer",
+              "description": "Insurers of the claims; they receive identification, the claim and payment data",
+              "allowedCategories": [
+                "identification_contact",
+                "collection_invoicing"
+              ]
+            },
+            {
+              "id": "foreign_agent",
+              "description": "Foreign collection agents: a sister office inside the EEA, an agent under standard contractual clauses outside it"
+            },
+            {
+              "id": "delivery_company",
+              "description": "Delivery companies for letters: name and address only",
+              "allowedFields": [
+                "name",
+                "address"
+              ]
+            },
+            {
+              "id": "processor",
+              "description": "Processors: auditing, printing and mail, IT, telephony and messaging, customer-experience measurement, legal services"
+            },
+            {
+              "id": "group_company",
+              "description": "Group-internal service providers"
+            }
+          ],
+          "catalogue": [
+            {
+              "party": "lineage-collections",
+              "kind": "controller_internal",
+              "name": "Lineage Collections Oy",
+              "country": "FI"
+            },
+            {
+              "party": "dvv",
+              "kind": "population_register",
+              "name": "Digital and Population Data Services Agency",
+              "country": "FI"
+            },
+            {
+              "party": "skatteverket-folkbokforing",
+              "kind": "population_register",
+              "name": "Skatteverket, folkbokföringen",
+              "country": "SE"
+            },
+            {
+              "party": "oikeusrekisterikeskus",
+              "kind": "legal_register",
+              "name": "Legal Register Centre",
+              "country": "FI"
+            },
+            {
+              "party": "asiakastieto",
+              "kind": "credit_bureau",
+              "name": "Suomen Asiakastieto Oy",
+              "country": "FI"
+            },
+            {
+              "party": "uc",
+              "kind": "credit_bureau",
+              "name": "UC AB",
+              "country": "SE"
+            },
+            {
+              "party": "vero",
+              "kind": "tax_authority",
+              "name": "Finnish Tax Administration",
+              "country": "FI"
+            },
+            {
+              "party": "prh",
+              "kind": "patent_registration_office",
+              "name": "Finnish Patent and Registration Office",
+              "country": "FI"
+            },
+            {
+              "party": "fonecta",
+              "kind": "contact_service",
+              "name": "Number and address service",
+              "country": "FI"
+            },
+            {
+              "party": "traficom",
+              "kind": "traficom",
+              "name": "Finnish Transport and Communications Agency",
+              "country": "FI"
+            },
+            {
+              "party": "helsingin-karajaoikeus",
+              "kind": "court",
+              "name": "District Court of Helsinki",
+              "country": "FI"
+            },
+            {
+              "party": "ulosottolaitos",
+              "kind": "enforcement",
+              "name": "National Enforcement Authority Finland",
+              "country": "FI"
+            },
+            {
+              "party": "kronofogden",
+              "kind": "enforcement",
+              "name": "Kronofogden",
+              "country": "SE"
+            },
+            {
+              "party": "poliisi",
+              "kind": "police",
+              "name": "Police of Finland",
+              "country": "FI"
+            },
+            {
+              "party": "tietosuojavaltuutettu",
+              "kind": "supervisory_authority",
+              "name": "Office of the Data Protection Ombudsman",
+              "country": "FI"
+            },
+            {
+              "party": "imy",
+              "kind": "supervisory_authority",
+              "name": "Integritetsskyddsmyndigheten",
+              "country": "SE"
+            },
+            {
+              "party": "credit-insurer",
+              "kind": "insurer",
+              "name": "Credit insurer",
+              "country": "FI"
+            },
+            {
+              "party": "agent-se",
+              "kind": "foreign_agent",
+              "name": "Sister collection office, Sweden",
+              "country": "SE"
+            },
+            {
+              "party": "agent-us",
+              "kind": "foreign_agent",
+              "name": "US collection agent",
+              "country": "US"
+            },
+            {
+              "party": "posti",
+              "kind": "delivery_company",
+              "name": "Posti Oy",
+              "country": "FI"
+            },
+            {
+              "party": "postnord",
+              "kind": "delivery_company",
+              "name": "PostNord AB",
+              "country": "SE"
+            },
+            {
+              "party": "print-and-mail",
+              "kind": "processor",
+              "name": "Printing and mail processor",
+              "country": "FI"
+            },
+            {
+              "party": "cloud-storage-us",
+              "kind": "processor",
+              "name": "Storage processor",
+              "country": "US"
+            },
+            {
+              "party": "group-it",
+              "kind": "group_company",
+              "name": "Group IT services",
+              "country": "FI"
+            }
+          ]
+        }
+        """#####
 
     static let purposes = #####"""
-{
-  "purposes": [
-    {
-      "id": "collection_of_overdue_claims",
-      "description": "Collection of overdue claims"
-    },
-    {
-      "id": "debt_purchase",
-      "description": "Purchase of receivables"
-    },
-    {
-      "id": "invoicing_and_ledger_services",
-      "description": "Invoicing and ledger services"
-    },
-    {
-      "id": "identification_and_contact",
-      "description": "Identifying and contacting the person"
-    },
-    {
-      "id": "payment_processing",
-      "description": "Processing payments"
-    },
-    {
-      "id": "reporting_to_authorities_and_credit_institutions",
-      "description": "Reporting to authorities and credit-information companies"
-    },
-    {
-      "id": "customer_reporting_and_service_quality",
-      "description": "Reporting to clients and service quality"
-    },
-    {
-      "id": "call_recording",
-      "description": "Recording calls"
-    },
-    {
-      "id": "credit_application_on_consent",
-      "description": "Credit applications on the person's consent"
-    },
-    {
-      "id": "statutory_duties",
-      "description": "Statutory duties: accounting, anti-money-laundering and sanctions screening"
-    },
-    {
-      "id": "service_development_on_anonymised_data",
-      "description": "Service development on anonymised or pseudonymised data"
-    }
-  ],
-  "legalBases": [
-    {
-      "id": "consent",
-      "article": "6(1)(a)",
-      "description": "The person's consent"
-    },
-    {
-      "id": "contract",
-      "article": "6(1)(b)",
-      "description": "Performance of a contract with the person"
-    },
-    {
-      "id": "legal_obligation",
-      "article": "6(1)(c)",
-      "description": "A legal obligation of the controller"
-    },
-    {
-      "id": "vital_interests",
-      "article": "6(1)(d)",
-      "description": "Vital interests"
-    },
-    {
-      "id": "public_task",
-      "article": "6(1)(e)",
-      "description": "A task in the public interest or official authority"
-    },
-    {
-      "id": "legitimate_interests",
-      "article": "6(1)(f)",
-      "description": "Legitimate interests of the controller or a third party"
-    }
-  ]
-}
-"""#####
+        {
+          "purposes": [
+            {
+              "id": "collection_of_overdue_claims",
+              "description": "Collection of overdue claims"
+            },
+            {
+              "id": "debt_purchase",
+              "description": "Purchase of receivables"
+            },
+            {
+              "id": "invoicing_and_ledger_services",
+              "description": "Invoicing and ledger services"
+            },
+            {
+              "id": "identification_and_contact",
+              "description": "Identifying and contacting the person"
+            },
+            {
+              "id": "payment_processing",
+              "description": "Processing payments"
+            },
+            {
+              "id": "reporting_to_authorities_and_credit_institutions",
+              "description": "Reporting to authorities and credit-information companies"
+            },
+            {
+              "id": "customer_reporting_and_service_quality",
+              "description": "Reporting to clients and service quality"
+            },
+            {
+              "id": "call_recording",
+              "description": "Recording calls"
+            },
+            {
+              "id": "credit_application_on_consent",
+              "description": "Credit applications on the person's consent"
+            },
+            {
+              "id": "statutory_duties",
+              "description": "Statutory duties: accounting, anti-money-laundering and sanctions screening"
+            },
+            {
+              "id": "service_development_on_anonymised_data",
+              "description": "Service development on anonymised or pseudonymised data"
+            }
+          ],
+          "legalBases": [
+            {
+              "id": "consent",
+              "article": "6(1)(a)",
+              "description": "The person's consent"
+            },
+            {
+              "id": "contract",
+              "article": "6(1)(b)",
+              "description": "Performance of a contract with the person"
+            },
+            {
+              "id": "legal_obligation",
+              "article": "6(1)(c)",
+              "description": "A legal obligation of the controller"
+            },
+            {
+              "id": "vital_interests",
+              "article": "6(1)(d)",
+              "description": "Vital interests"
+            },
+            {
+              "id": "public_task",
+              "article": "6(1)(e)",
+              "description": "A task in the public interest or official authority"
+            },
+            {
+              "id": "legitimate_interests",
+              "article": "6(1)(f)",
+              "description": "Legitimate interests of the controller or a third party"
+            }
+          ]
+        }
+        """#####
 
     static let transfers = #####"""
-{
-  "eea": [
-    {
-      "country": "BE",
-      "from": "1958-01-01"
-    },
-    {
-      "country": "DE",
-      "from": "1958-01-01"
-    },
-    {
-      "country": "FR",
-      "from": "1958-01-01"
-    },
-    {
-      "country": "IT",
-      "from": "1958-01-01"
-    },
-    {
-      "country": "LU",
-      "from": "1958-01-01"
-    },
-    {
-      "country": "NL",
-      "from": "1958-01-01"
-    },
-    {
-      "country": "DK",
-      "from": "1973-01-01"
-    },
-    {
-      "country": "IE",
-      "from": "1973-01-01"
-    },
-    {
-      "country": "GB",
-      "from": "1973-01-01",
-      "to": "2020-12-31"
-    },
-    {
-      "country": "GR",
-      "from": "1981-01-01"
-    },
-    {
-      "country": "ES",
-      "from": "1986-01-01"
-    },
-    {
-      "country": "PT",
-      "from": "1986-01-01"
-    },
-    {
-      "country": "AT",
-      "from": "1994-01-01"
-    },
-    {
-      "country": "FI",
-      "from": "1994-01-01"
-    },
-    {
-      "country": "SE",
-      "from": "1994-01-01"
-    },
-    {
-      "country": "IS",
-      "from": "1994-01-01"
-    },
-    {
-      "country": "NO",
-      "from": "1994-01-01"
-    },
-    {
-      "country": "LI",
-      "from": "1995-05-01"
-    },
-    {
-      "country": "CY",
-      "from": "2004-05-01"
-    },
-    {
-      "country": "CZ",
-      "from": "2004-05-01"
-    },
-    {
-      "country": "EE",
-      "from": "2004-05-01"
-    },
-    {
-      "country": "HU",
-      "from": "2004-05-01"
-    },
-    {
-      "country": "LV",
-      "from": "2004-05-01"
-    },
-    {
-      "country": "LT",
-      "from": "2004-05-01"
-    },
-    {
-      "country": "MT",
-      "from": "2004-05-01"
-    },
-    {
-      "country": "PL",
-      "from": "2004-05-01"
-    },
-    {
-      "country": "SK",
-      "from": "2004-05-01"
-    },
-    {
-      "country": "SI",
-      "from": "2004-05-01"
-    },
-    {
-      "country": "BG",
-      "from": "2007-01-01"
-    },
-    {
-      "country": "RO",
-      "from": "2007-01-01"
-    },
-    {
-      "country": "HR",
-      "from": "2013-07-01"
-    }
-  ],
-  "adequacy": [
-    {
-      "country": "CH",
-      "from": "2000-07-26",
-      "decision": "Commission Decision 2000/518/EC"
-    },
-    {
-      "country": "US",
-      "from": "2000-07-26",
-      "decision": "Commission Decision 2000/520/EC (Safe Harbour), invalidated by CJEU C-362/14",
-      "to": "2015-10-06",
-      "requiresCertification": "safe_harbour"
-    },
-    {
-      "country": "CA",
-      "from": "2001-12-20",
-      "decision": "Commission Decision 2002/2/EC (commercial organisations subject to PIPEDA)"
-    },
-    {
-      "country": "AR",
-      "from": "2003-06-30",
-      "decision": "Commission Decision 2003/490/EC"
-    },
-    {
-      "country": "GG",
-      "from": "2003-11-21",
-      "decision": "Commission Decision 2003/821/EC"
-    },
-    {
-      "country": "IM",
-      "from": "2004-04-28",
-      "decision": "Commission Decision 2004/411/EC"
-    },
-    {
-      "country": "JE",
-      "from": "2008-05-08",
-      "decision": "Commission Decision 2008/393/EC"
-    },
-    {
-      "country": "FO",
-      "from": "2010-03-05",
-      "decision": "Commission Decision 2010/146/EU"
-    },
-    {
-      "country": "AD",
-      "from": "2010-10-19",
-      "decision": "Commission Decision 2010/625/EU"
-    },
-    {
-      "country": "IL",
-      "from": "2011-01-31",
-      "decision": "Commission Decision 2011/61/EU"
-    },
-    {
-      "country": "UY",
-      "from": "2012-08-21",
-      "decision": "Commission Implementing Decision 2012/484/EU"
-    },
-    {
-      "country": "NZ",
-      "from": "2012-12-19",
-      "decision": "Commission Implementing Decision 2013/65/EU"
-    },
-    {
-      "country": "US",
-      "from": "2016-08-01",
-      "decision": "Commission Implementing Decision (EU) 2016/1250 (Privacy Shield), invalidated by CJEU C-311/18",
-      "to": "2020-07-16",
-      "requiresCertification": "privacy_shield"
-    },
-    {
-      "country": "JP",
-      "from": "2019-01-23",
-      "decision": "Commission Implementing Decision (EU) 2019/419"
-    },
-    {
-      "country": "GB",
-      "from": "2021-06-28",
-      "decision": "Commission Implementing Decision (EU) 2021/1772, extended and renewed"
-    },
-    {
-      "country": "KR",
-      "from": "2021-12-17",
-      "decision": "Commission Implementing Decision (EU) 2022/254"
-    },
-    {
-      "country": "US",
-      "from": "2023-07-10",
-      "decision": "Commission Implementing Decision (EU) 2023/1795 (EU-US Data Privacy Framework)",
-      "requiresCertification": "data_privacy_framework"
-    }
-  ],
-  "safeguards": [
-    {
-      "id": "standard_contractual_clauses",
-      "description": "Standard contractual clauses, Commission Implementing Decision (EU) 2021/914 (Art. 46(2)(c))"
-    },
-    {
-      "id": "binding_corporate_rules",
-      "description": "Binding corporate rules approved under Art. 47 (Art. 46(2)(b))"
-    },
-    {
-      "id": "article_49_derogation",
-      "description": "A derogation for a specific situation under Art. 49, e.g. establishing, exercising or defending legal claims (Art. 49(1)(e))"
-    }
-  ]
-}
-"""#####
+        {
+          "eea": [
+            {
+              "country": "BE",
+              "from": "1958-01-01"
+            },
+            {
+              "country": "DE",
+              "from": "1958-01-01"
+            },
+            {
+              "country": "FR",
+              "from": "1958-01-01"
+            },
+            {
+              "country": "IT",
+              "from": "1958-01-01"
+            },
+            {
+              "country": "LU",
+              "from": "1958-01-01"
+            },
+            {
+              "country": "NL",
+              "from": "1958-01-01"
+            },
+            {
+              "country": "DK",
+              "from": "1973-01-01"
+            },
+            {
+              "country": "IE",
+              "from": "1973-01-01"
+            },
+            {
+              "country": "GB",
+              "from": "1973-01-01",
+              "to": "2020-12-31"
+            },
+            {
+              "country": "GR",
+              "from": "1981-01-01"
+            },
+            {
+              "country": "ES",
+              "from": "1986-01-01"
+            },
+            {
+              "country": "PT",
+              "from": "1986-01-01"
+            },
+            {
+              "country": "AT",
+              "from": "1994-01-01"
+            },
+            {
+              "country": "FI",
+              "from": "1994-01-01"
+            },
+            {
+              "country": "SE",
+              "from": "1994-01-01"
+            },
+            {
+              "country": "IS",
+              "from": "1994-01-01"
+            },
+            {
+              "country": "NO",
+              "from": "1994-01-01"
+            },
+            {
+              "country": "LI",
+              "from": "1995-05-01"
+            },
+            {
+              "country": "CY",
+              "from": "2004-05-01"
+            },
+            {
+              "country": "CZ",
+              "from": "2004-05-01"
+            },
+            {
+              "country": "EE",
+              "from": "2004-05-01"
+            },
+            {
+              "country": "HU",
+              "from": "2004-05-01"
+            },
+            {
+              "country": "LV",
+              "from": "2004-05-01"
+            },
+            {
+              "country": "LT",
+              "from": "2004-05-01"
+            },
+            {
+              "country": "MT",
+              "from": "2004-05-01"
+            },
+            {
+              "country": "PL",
+              "from": "2004-05-01"
+            },
+            {
+              "country": "SK",
+              "from": "2004-05-01"
+            },
+            {
+              "country": "SI",
+              "from": "2004-05-01"
+            },
+            {
+              "country": "BG",
+              "from": "2007-01-01"
+            },
+            {
+              "country": "RO",
+              "from": "2007-01-01"
+            },
+            {
+              "country": "HR",
+              "from": "2013-07-01"
+            }
+          ],
+          "adequacy": [
+            {
+              "country": "CH",
+              "from": "2000-07-26",
+              "decision": "Commission Decision 2000/518/EC"
+            },
+            {
+              "country": "US",
+              "from": "2000-07-26",
+              "decision": "Commission Decision 2000/520/EC (Safe Harbour), invalidated by CJEU C-362/14",
+              "to": "2015-10-06",
+              "requiresCertification": "safe_harbour"
+            },
+            {
+              "country": "CA",
+              "from": "2001-12-20",
+              "decision": "Commission Decision 2002/2/EC (commercial organisations subject to PIPEDA)"
+            },
+            {
+              "country": "AR",
+              "from": "2003-06-30",
+              "decision": "Commission Decision 2003/490/EC"
+            },
+            {
+              "country": "GG",
+              "from": "2003-11-21",
+              "decision": "Commission Decision 2003/821/EC"
+            },
+            {
+              "country": "IM",
+              "from": "2004-04-28",
+              "decision": "Commission Decision 2004/411/EC"
+            },
+            {
+              "country": "JE",
+              "from": "2008-05-08",
+              "decision": "Commission Decision 2008/393/EC"
+            },
+            {
+              "country": "FO",
+              "from": "2010-03-05",
+              "decision": "Commission Decision 2010/146/EU"
+            },
+            {
+              "country": "AD",
+              "from": "2010-10-19",
+              "decision": "Commission Decision 2010/625/EU"
+            },
+            {
+              "country": "IL",
+              "from": "2011-01-31",
+              "decision": "Commission Decision 2011/61/EU"
+            },
+            {
+              "country": "UY",
+              "from": "2012-08-21",
+              "decision": "Commission Implementing Decision 2012/484/EU"
+            },
+            {
+              "country": "NZ",
+              "from": "2012-12-19",
+              "decision": "Commission Implementing Decision 2013/65/EU"
+            },
+            {
+              "country": "US",
+              "from": "2016-08-01",
+              "decision": "Commission Implementing Decision (EU) 2016/1250 (Privacy Shield), invalidated by CJEU C-311/18",
+              "to": "2020-07-16",
+              "requiresCertification": "privacy_shield"
+            },
+            {
+              "country": "JP",
+              "from": "2019-01-23",
+              "decision": "Commission Implementing Decision (EU) 2019/419"
+            },
+            {
+              "country": "GB",
+              "from": "2021-06-28",
+              "decision": "Commission Implementing Decision (EU) 2021/1772, extended and renewed"
+            },
+            {
+              "country": "KR",
+              "from": "2021-12-17",
+              "decision": "Commission Implementing Decision (EU) 2022/254"
+            },
+            {
+              "country": "US",
+              "from": "2023-07-10",
+              "decision": "Commission Implementing Decision (EU) 2023/1795 (EU-US Data Privacy Framework)",
+              "requiresCertification": "data_privacy_framework"
+            }
+          ],
+          "safeguards": [
+            {
+              "id": "standard_contractual_clauses",
+              "description": "Standard contractual clauses, Commission Implementing Decision (EU) 2021/914 (Art. 46(2)(c))"
+            },
+            {
+              "id": "binding_corporate_rules",
+              "description": "Binding corporate rules approved under Art. 47 (Art. 46(2)(b))"
+            },
+            {
+              "id": "article_49_derogation",
+              "description": "A derogation for a specific situation under Art. 49, e.g. establishing, exercising or defending legal claims (Art. 49(1)(e))"
+            }
+          ]
+        }
+        """#####
 
 }

@@ -99,7 +99,8 @@ struct VocabularyTests {
     @Test("the built-in vocabulary is exactly the files in schemas/vocabulary (run tools/embed-vocabulary)")
     func embeddedMatchesTheFiles() throws {
         for (name, embedded) in [
-            ("fields", VocabularyData.fields), ("parties", VocabularyData.parties), ("purposes", VocabularyData.purposes),
+            ("fields", VocabularyData.fields), ("parties", VocabularyData.parties),
+            ("purposes", VocabularyData.purposes),
             ("transfers", VocabularyData.transfers),
         ] {
             var file = try String(contentsOfFile: Self.root + "/schemas/vocabulary/\(name).json", encoding: .utf8)
@@ -122,8 +123,12 @@ struct VocabularyTests {
         #expect(vocabulary.hasAdequacy("US", certifications: ["privacy_shield"], day: day("2019-01-01")))
         #expect(!vocabulary.hasAdequacy("US", certifications: ["privacy_shield"], day: day("2020-07-17")))
         #expect(!vocabulary.hasAdequacy("IN", certifications: [], day: day("2026-01-01")))
-        #expect(vocabulary.partyKinds["delivery_company"]?.allows(field: "address", category: "identification_contact") == true)
-        #expect(vocabulary.partyKinds["delivery_company"]?.allows(field: "email", category: "identification_contact") == false)
+        #expect(
+            vocabulary.partyKinds["delivery_company"]?.allows(field: "address", category: "identification_contact")
+                == true)
+        #expect(
+            vocabulary.partyKinds["delivery_company"]?.allows(field: "email", category: "identification_contact")
+                == false)
         #expect(vocabulary.fields.values.filter(\.special).count == 6)
     }
 }

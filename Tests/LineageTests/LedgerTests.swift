@@ -50,7 +50,8 @@ struct LedgerTests {
         let ledger = try Ledger.create(directory: directory.path + "/ledger")
         _ = try append([Self.line(id: Self.ids[0])], to: ledger, in: directory)
         let head = try ledger.treeHead()
-        let (summary, outcomes) = try append([Self.line(id: Self.ids[0], name: "Aurora Energy Ltd")], to: ledger, in: directory)
+        let (summary, outcomes) = try append(
+            [Self.line(id: Self.ids[0], name: "Aurora Energy Ltd")], to: ledger, in: directory)
         #expect(summary.rejected == 1)
         guard case .rejected(let rejection) = outcomes.first?.outcome else {
             Issue.record("not rejected")

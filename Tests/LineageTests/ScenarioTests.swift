@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Lineage
 
 /// The hand-written scenario of the domain issue: a field received from two sources, superseded
@@ -7,13 +8,18 @@ import Testing
 /// version it actually received.
 @Suite("Provenance and recipients scenario")
 struct ScenarioTests {
-    static func event(_ n: Int, _ type: String, _ at: String, subject: String? = "person-1", _ payload: String) -> String {
+    static func event(_ n: Int, _ type: String, _ at: String, subject: String? = "person-1", _ payload: String)
+        -> String
+    {
         let subjectMember = subject.map { #""subject":"\#($0)","# } ?? ""
-        return #"{"id":"\#(String(format: "00000000-0000-4000-8000-%012d", n))","type":"\#(type)","occurredAt":"\#(at)",\#(subjectMember)"schemaVersion":1,"payload":\#(payload)}"#
+        return
+            #"{"id":"\#(String(format: "00000000-0000-4000-8000-%012d", n))","type":"\#(type)","occurredAt":"\#(at)",\#(subjectMember)"schemaVersion":1,"payload":\#(payload)}"#
     }
 
     static func party(_ n: Int, _ id: String, _ kind: String, _ country: String) -> String {
-        event(n, "party.registered", "2026-01-01T00:00:00Z", subject: nil, #"{"party":"\#(id)","kind":"\#(kind)","name":"\#(id) Ltd","country":"\#(country)"}"#)
+        event(
+            n, "party.registered", "2026-01-01T00:00:00Z", subject: nil,
+            #"{"party":"\#(id)","kind":"\#(kind)","name":"\#(id) Ltd","country":"\#(country)"}"#)
     }
 
     static let lines: [String] = [
@@ -80,9 +86,13 @@ struct ScenarioTests {
         defer { _ = directory }
         let disclosures = try ledger.recipients(subject: "person-1", field: "address")
         #expect(disclosures.map(\.recipient) == ["posti", "printing", "us-agent"])
-        #expect(disclosures.map { $0.fields.map(\.value) } == [[.string("Vanha katu 1")], [.string("Uusi katu 2")], [.string("Uusi katu 2")]])
+        #expect(
+            disclosures.map { $0.fields.map(\.value) } == [
+                [.string("Vanha katu 1")], [.string("Uusi katu 2")], [.string("Uusi katu 2")],
+            ])
         #expect(disclosures.map { $0.fields.map(\.versionSequence) } == [[6], [8], [8]])
-        #expect(disclosures.last?.safeguard == Safeguard(type: "standard_contractual_clauses", reference: "SCC-2021-914-7"))
+        #expect(
+            disclosures.last?.safeguard == Safeguard(type: "standard_contractual_clauses", reference: "SCC-2021-914-7"))
         #expect(disclosures.last?.recipientCountry == "US")
         let names = try ledger.recipients(subject: "person-1", field: "name")
         #expect(names.map(\.recipient) == ["posti", "us-agent"])
@@ -145,7 +155,8 @@ struct ScenarioTests {
                 try AESGCM.open(
                     sealed[0].box, key: key,
                     associatedData: Vault.valueAssociatedData(
-                        eventID: EventID("00000000-0000-4000-8000-000000000007")!, item: 1, field: "address", keyID: sealed[0].keyID))
+                        eventID: EventID("00000000-0000-4000-8000-000000000007")!, item: 1, field: "address",
+                        keyID: sealed[0].keyID))
             }
         }
     }
