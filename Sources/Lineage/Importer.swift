@@ -80,12 +80,7 @@ extension Ledger {
             report(all, outcomes)
         } else {
             while let batch = try queue.pop() {
-                let prepared = batch.map(\.prepared)
-                let (outcomes, head) = try environment.write { txn in
-                    let appender = try log.appender(in: txn)
-                    let outcomes = try write(prepared, in: txn, appender: appender, recordedAt: Self.now())
-                    return (outcomes, try appender.treeHead())
-                }
+                let (outcomes, head) = try append(batch.map(\.prepared))
                 summary.head = head
                 report(batch, outcomes)
             }
