@@ -2,11 +2,13 @@ extension Ledger {
     /// Recomputes everything from the records, in one read snapshot: the Merkle tree (every leaf,
     /// every stored node, the root), then each record's format, its event's envelope and canonical
     /// form, and the idempotency entry it must have (its sequence number and keyed digest), and that
-    /// no idempotency entry exists without a record. The first disagreement is returned.
+    /// no idempotency entry exists without a record. Then, in a write transaction that is thrown
+    /// away (so it waits for, and holds off, writers), that every projection equals a replay of the
+    /// records. The first disagreement is returned.
     /// A damaged LMDB file surfaces as a thrown ``LMDBError`` whose `isCorruption` is true.
     public func verify(progress: (UInt64) -> Void = { _ in }) throws -> LogVerification {
         let preparer = try makePreparer()
-        return try environment.read { txn in
+        let result: LogVerification = try environment.read { txn in
             let treeResult = try log.verify(in: txn) { progress($0 / 2) }
             guard case .intact(let head, _) = treeResult else { return treeResult }
             var sequence: UInt64 = 0
@@ -26,6 +28,11 @@ extension Ledger {
             progress(head.size)
             return treeResult
         }
+        guard case .intact(let head, _) = result else { return result }
+        if let differing = try projectionsDifferingFromReplay().first {
+            return .damaged(sequence: head.size, problem: "\(differing) does not match a replay of the records")
+        }
+        return result
     }
 
     private func checkEvent(at sequence: UInt64, in txn: Transaction, preparer: EventPreparer) throws -> String? {

@@ -97,3 +97,23 @@ struct VerifyExitTests {
         }
     }
 }
+
+extension VerifyExitTests {
+    @Test func aProjectionThatNoLongerMatchesTheRecords() throws {
+        try Sandbox.with { sandbox in
+            try prepared(sandbox)
+            try tamper(sandbox) { ledger, txn in
+                let parties = try #require(ledger.projectionDatabases.first { $0.name == "projection.parties" })
+                try txn.put(
+                    parties, key: Array("p-forged".utf8) + [0] + [UInt8](repeating: 0x80, count: 16),
+                    value: Array("{}".utf8))
+            }
+            let result = try sandbox.run(["verify"])
+            #expect(result.exitCode == 3, "\(result.summary)")
+            #expect(result.stdout.contains("projection.parties"), "\(result.summary)")
+            // rebuild repairs it, after which verify passes again.
+            #expect(try sandbox.run(["rebuild"]).exitCode == 0)
+            #expect(try sandbox.run(["verify"]).exitCode == 0)
+        }
+    }
+}
