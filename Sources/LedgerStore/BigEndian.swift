@@ -8,6 +8,24 @@ public enum BigEndian {
         withUnsafeBytes(of: value.bigEndian) { Array($0) }
     }
 
+    /// Reads a `UInt64` from the 8 bytes at `offset` of an array; `nil` when fewer remain. The
+    /// array overloads exist because the generic ones are not specialised across modules, and keys
+    /// are decoded on every projection read.
+    public static func uint64(_ bytes: [UInt8], at offset: Int = 0) -> UInt64? {
+        guard offset >= 0, bytes.count >= offset + 8 else { return nil }
+        var value: UInt64 = 0
+        for index in offset..<(offset + 8) { value = value << 8 | UInt64(bytes[index]) }
+        return value
+    }
+
+    /// Reads a `UInt32` from the 4 bytes at `offset` of an array; `nil` when fewer remain.
+    public static func uint32(_ bytes: [UInt8], at offset: Int = 0) -> UInt32? {
+        guard offset >= 0, bytes.count >= offset + 4 else { return nil }
+        var value: UInt32 = 0
+        for index in offset..<(offset + 4) { value = value << 8 | UInt32(bytes[index]) }
+        return value
+    }
+
     /// Reads a `UInt64` from the 8 bytes at `offset`; `nil` when fewer remain.
     public static func uint64(_ bytes: some Collection<UInt8>, at offset: Int = 0) -> UInt64? {
         guard bytes.count >= offset + 8 else { return nil }

@@ -73,6 +73,9 @@ public final class Environment: @unchecked Sendable {
     public let path: String
     public let isReadOnly: Bool
     private let mapLock = ReaderWriterLock()
+    /// When set, every committed write transaction's puts are recorded (the benchmark's ceiling
+    /// A-full). Set it before writing starts, not while another thread writes.
+    public var putCapture: PutCapture?
     /// The largest step a single growth takes, so that a big map does not double without bound.
     private static let maxGrowthStep = 1 << 30
 
@@ -179,19 +182,24 @@ public final class Environment: @unchecked Sendable {
                     result = try body(txn)
                 } catch let error as LMDBError where error.isMapFull {
                     mdb_txn_abort(txn.handle)
+                    txn.capture?.transactionAborted()
                     return .mapFull
                 } catch {
                     mdb_txn_abort(txn.handle)
+                    txn.capture?.transactionAborted()
                     throw error
                 }
                 guard commit else {
                     mdb_txn_abort(txn.handle)
+                    txn.capture?.transactionAborted()
                     return .done(result)
                 }
                 // mdb_txn_commit frees the transaction whatever it returns: never abort after it.
                 let code = mdb_txn_commit(txn.handle)
+                if code != MDB_SUCCESS { txn.capture?.transactionAborted() }
                 if code == MDB_MAP_FULL { return .mapFull }
                 try check(code, "mdb_txn_commit")
+                txn.capture?.transactionCommitted()
                 return .done(result)
             }
             switch attempt {
@@ -208,7 +216,8 @@ public final class Environment: @unchecked Sendable {
         let code = mdb_txn_begin(handle, nil, flags, &txn)
         if code == MDB_MAP_RESIZED { return nil }
         try check(code, "mdb_txn_begin")
-        return Transaction(handle: txn!, isWritable: flags & UInt32(MDB_RDONLY) == 0)
+        let isWritable = flags & UInt32(MDB_RDONLY) == 0
+        return Transaction(handle: txn!, isWritable: isWritable, capture: isWritable ? putCapture : nil)
     }
 
     /// Takes on the map size another process committed (`mdb_env_set_mapsize(env, 0)`).

@@ -2,6 +2,12 @@
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
+    /// The two lowercase digits of `byte`.
+    @inline(__always)
+    public static func digits(of byte: UInt8) -> (high: UInt8, low: UInt8) {
+        (digits[Int(byte >> 4)], digits[Int(byte & 0x0f)])
+    }
+
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.underestimatedCount * 2)
@@ -27,7 +33,8 @@ public enum Hex {
         return out
     }
 
-    private static func value(_ char: UInt8) -> UInt8? {
+    /// The value of one hex digit in either case, `nil` for any other byte.
+    public static func value(_ char: UInt8) -> UInt8? {
         switch char {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return char - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return char - UInt8(ascii: "a") + 10

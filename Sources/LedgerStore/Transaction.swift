@@ -12,10 +12,13 @@ public final class Transaction {
     /// How many lookups (`get` calls and cursor positionings) this transaction has made; tests use
     /// it to show that proofs cost a logarithmic number of reads.
     public private(set) var readCount = 0
+    /// Where the puts go when the environment is being measured.
+    let capture: PutCapture?
 
-    init(handle: OpaquePointer, isWritable: Bool) {
+    init(handle: OpaquePointer, isWritable: Bool, capture: PutCapture? = nil) {
         self.handle = handle
         self.isWritable = isWritable
+        self.capture = capture
     }
 
     func countRead() { readCount += 1 }
@@ -55,6 +58,7 @@ public final class Transaction {
             }
         }
         try check(code, "mdb_put(\(database.name))")
+        capture?.record(database, key: key, value: value, flags: flags)
     }
 
     /// Removes `key` (and, in a `duplicateSort` database, all its values). Returns false when the

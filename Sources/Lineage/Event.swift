@@ -16,6 +16,8 @@ public struct Event: Sendable {
     public let payload: JSONObject
     /// The canonical JSON of the whole envelope, the id in lowercase.
     public let canonical: [UInt8]
+    /// The same as a parsed object, so that the stored form can be derived without parsing again.
+    let canonicalObject: JSONObject
 
     /// Checks the envelope of a parsed JSON value. Throws a ``Rejection`` (without a line number)
     /// naming the field and rule.
@@ -100,6 +102,7 @@ public struct Event: Sendable {
         self.schemaVersion = version
         self.payload = payload
         self.canonical = CanonicalJSON.encode(.object(canonicalObject))
+        self.canonicalObject = canonicalObject
     }
 
     static func isValidType(_ type: String) -> Bool {

@@ -4,24 +4,27 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
     public let bytes: [UInt8]
 
     public init?(_ text: String) {
-        let chars = Array(text.utf8)
-        guard chars.count == 36 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
-        var index = 0
-        while index < 36 {
-            if [8, 13, 18, 23].contains(index) {
-                guard chars[index] == UInt8(ascii: "-") else { return nil }
-                index += 1
-                continue
+        var text = text
+        let parsed: [UInt8]? = text.withUTF8 { chars in
+            guard chars.count == 36 else { return nil }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(16)
+            var index = 0
+            while index < 36 {
+                if index == 8 || index == 13 || index == 18 || index == 23 {
+                    guard chars[index] == UInt8(ascii: "-") else { return nil }
+                    index += 1
+                    continue
+                }
+                guard let high = Hex.value(chars[index]), let low = Hex.value(chars[index + 1]) else { return nil }
+                bytes.append(high << 4 | low)
+                index += 2
             }
-            guard let pair = Hex.decodePair(chars[index], chars[index + 1]) else { return nil }
-            bytes.append(pair)
-            index += 2
+            return bytes
         }
         // The nil UUID names nothing; a feeding system that sends it has not assigned an id.
-        guard bytes.contains(where: { $0 != 0 }) else { return nil }
-        self.bytes = bytes
+        guard let parsed, parsed.contains(where: { $0 != 0 }) else { return nil }
+        self.bytes = parsed
     }
 
     public init?(bytes: [UInt8]) {
@@ -31,16 +34,19 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
 
     /// The lowercase 8-4-4-4-12 spelling.
     public var description: String {
-        let hex = Hex.encode(bytes)
-        let h = Array(hex)
-        return String(h[0..<8]) + "-" + String(h[8..<12]) + "-" + String(h[12..<16]) + "-"
-            + String(h[16..<20]) + "-" + String(h[20..<32])
-    }
-}
-
-extension Hex {
-    static func decodePair(_ high: UInt8, _ low: UInt8) -> UInt8? {
-        guard let bytes = decode(String(decoding: [high, low], as: UTF8.self)) else { return nil }
-        return bytes[0]
+        String(unsafeUninitializedCapacity: 36) { out in
+            var position = 0
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    out[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                let (high, low) = Hex.digits(of: byte)
+                out[position] = high
+                out[position + 1] = low
+                position += 2
+            }
+            return position
+        }
     }
 }

@@ -1,7 +1,21 @@
 /// An input line turned into what the write transaction needs, or the reason it was refused.
 public enum PreparedLine: Sendable {
-    case event(DomainEvent, digest: Digest)
+    case event(PreparedEvent)
     case rejected(Rejection)
+}
+
+/// An accepted event with everything computed that needs only the event and the keys, so the
+/// writer (which holds the one write transaction) does only what needs the ledger's state.
+public struct PreparedEvent: Sendable {
+    public let event: DomainEvent
+    /// The keyed digest of the canonical form, for idempotency.
+    let digest: Digest
+    /// The canonical form as stored: each ingested value replaced by its sealed box's index.
+    let storedCanonical: [UInt8]
+    /// Per ingested item: the canonical JSON of its value, the plaintext to seal.
+    let plaintexts: [[UInt8]]
+    /// Per ingested item: its identity-index key, when it is a personal identity code.
+    let identityDigests: [Digest?]
 }
 
 /// The checks that need only the event itself, run before (and outside) the write transaction:
@@ -11,9 +25,11 @@ public final class EventPreparer {
     /// Lines longer than this are refused without being parsed.
     public static let maxLineBytes = 1 << 20
     private let idempotency: HMACSHA256
+    private let identityIndex: HMACSHA256
 
     public init(keys: LedgerKeys) throws {
         idempotency = try HMACSHA256(key: keys.idempotencyKey)
+        identityIndex = try HMACSHA256(key: keys.identityIndexKey)
     }
 
     /// Prepares one NDJSON line (without its newline) numbered `line` (1-based).
@@ -32,7 +48,7 @@ public final class EventPreparer {
         do {
             let value = try bytes.withUnsafeBytes { buffer throws(JSONSyntaxError) in try JSONParser.parse(buffer) }
             let event = try DomainEvent(try Event(validating: value))
-            return .event(event, digest: try idempotency.authenticate(event.envelope.canonical))
+            return .event(try prepared(event))
         } catch let error as JSONSyntaxError {
             return .rejected(
                 Rejection(
@@ -44,6 +60,31 @@ public final class EventPreparer {
         } catch {
             return .rejected(Rejection(line: line, field: nil, rule: .invalidJSON, message: "\(error)"))
         }
+    }
+
+    private func prepared(_ event: DomainEvent) throws -> PreparedEvent {
+        let digest = try idempotency.authenticate(event.envelope.canonical)
+        guard case .ingested(let ingestion) = event.payload, event.envelope.subject != nil else {
+            return PreparedEvent(
+                event: event, digest: digest, storedCanonical: event.envelope.canonical, plaintexts: [],
+                identityDigests: [])
+        }
+        let vocabulary = Vocabulary.standard
+        var storedItems: [JSONValue] = []
+        var plaintexts: [[UInt8]] = []
+        var identityDigests: [Digest?] = []
+        for (index, item) in ingestion.items.enumerated() {
+            storedItems.append(
+                StoredForm.item(field: item.field, sealed: index, socialForceMajeure: item.socialForceMajeure))
+            plaintexts.append(CanonicalJSON.encode(item.value ?? .null))
+            let isIdentityCode = vocabulary.fields[item.field]?.type == .personalIdentityCode
+            identityDigests.append(
+                isIdentityCode ? try item.value.flatMap { try IdentityIndex.digest(of: $0, using: identityIndex) } : nil)
+        }
+        return PreparedEvent(
+            event: event, digest: digest,
+            storedCanonical: StoredForm.replacingItems(of: event.envelope, with: storedItems), plaintexts: plaintexts,
+            identityDigests: identityDigests)
     }
 
     /// The keyed digest of an event's canonical form, as the idempotency database stores it.

@@ -5,69 +5,61 @@ struct EventWriter {
     let txn: Transaction
     let appender: LogAppender
     let recordedAt: Int64
-    let identityIndex: HMACSHA256
     private var dataKeys: [[UInt8]: (id: [UInt8], key: [UInt8])] = [:]
+    private var parties = PartyCache()
 
     init(ledger: Ledger, txn: Transaction, appender: LogAppender, recordedAt: Int64) throws {
         self.ledger = ledger
         self.txn = txn
         self.appender = appender
         self.recordedAt = recordedAt
-        identityIndex = try HMACSHA256(key: ledger.keys.identityIndexKey)
     }
 
-    mutating func write(_ event: DomainEvent, digest: Digest) throws -> Outcome {
+    mutating func write(_ prepared: PreparedEvent) throws -> Outcome {
+        let event = prepared.event
         let envelope = event.envelope
         if let stored = try txn.get(ledger.idempotency, key: envelope.id.bytes) {
             let sequence = BigEndian.uint64(stored) ?? 0
-            if Array(stored.dropFirst(8)) == digest.bytes { return .duplicate(sequence) }
+            if Array(stored.dropFirst(8)) == prepared.digest.bytes { return .duplicate(sequence) }
             return .rejected(
                 Rejection(
                     id: envelope.id.description, field: "id", rule: .idConflict,
                     message: "id was already recorded, as sequence number \(sequence), with other content"))
         }
-        if var rejection = try StateRules(projections: ledger.projections, txn: txn).check(event) {
+        if var rejection = try StateRules(projections: ledger.projections, txn: txn).check(event, parties: &parties) {
             rejection.id = envelope.id.description
             return .rejected(rejection)
         }
-        let (storedEvent, sealed) = try seal(event)
         let record = EventRecord(
-            recordedAt: recordedAt, canonicalEvent: storedEvent, sealed: SealedValue.encode(sealed))
+            recordedAt: recordedAt, canonicalEvent: prepared.storedCanonical,
+            sealed: SealedValue.encode(try seal(prepared)))
         let sequence = try appender.append(record.encoded())
         try txn.put(
-            ledger.idempotency, key: envelope.id.bytes, value: BigEndian.bytes(sequence) + digest.bytes,
+            ledger.idempotency, key: envelope.id.bytes, value: BigEndian.bytes(sequence) + prepared.digest.bytes,
             flags: .noOverwrite)
-        try ledger.projections.apply(event, sequence: sequence, in: txn) { index in
-            guard case .ingested(let ingestion) = event.payload, let value = ingestion.items[index].value else {
-                return nil
-            }
-            return try IdentityIndex.digest(of: value, using: identityIndex)
-        }
+        try ledger.projections.apply(event, sequence: sequence, in: txn) { prepared.identityDigests[$0] }
+        if case .partyRegistered(let registration) = event.payload { parties.forget(registration.party) }
         return .appended(sequence)
     }
 
-    /// The event as stored: each ingested value replaced by the index of its sealed box, sealed under
-    /// its erasure unit's data key, bound to the event id, the item and the key.
-    private mutating func seal(_ event: DomainEvent) throws -> ([UInt8], [SealedValue]) {
-        guard case .ingested(let ingestion) = event.payload, let subject = event.envelope.subject else {
-            return (event.envelope.canonical, [])
-        }
+    /// Each ingested value sealed under its erasure unit's data key, bound to the event id, the item
+    /// and the key.
+    private mutating func seal(_ prepared: PreparedEvent) throws -> [SealedValue] {
+        let event = prepared.event
+        guard case .ingested(let ingestion) = event.payload, let subject = event.envelope.subject else { return [] }
         var sealed: [SealedValue] = []
-        var storedItems: [JSONValue] = []
+        sealed.reserveCapacity(ingestion.items.count)
         for (index, item) in ingestion.items.enumerated() {
             let category = Vocabulary.standard.fields[item.field]?.category ?? ""
             let unit = Vault.unit(subject: subject, caseID: ingestion.caseID, category: category)
             let dataKey = try ledger.vault.dataKey(forUnit: unit, in: txn, cache: &dataKeys)
-            let plaintext = CanonicalJSON.encode(item.value ?? .null)
             let box = try AESGCM.seal(
-                plaintext, key: dataKey.key,
+                prepared.plaintexts[index], key: dataKey.key,
                 associatedData: Vault.valueAssociatedData(
                     eventID: event.envelope.id, item: index, field: item.field, keyID: dataKey.id))
             sealed.append(SealedValue(keyID: dataKey.id, box: box))
-            storedItems.append(
-                StoredForm.item(field: item.field, sealed: index, socialForceMajeure: item.socialForceMajeure))
         }
-        return (StoredForm.replacingItems(of: event.envelope, with: storedItems), sealed)
+        return sealed
     }
 }
 
@@ -93,7 +85,7 @@ enum StoredForm {
     static func replacingItems(of envelope: Event, with items: [JSONValue]) -> [UInt8] {
         var payload = envelope.payload
         payload.replace("items", with: .array(items))
-        guard case .object(var object) = try? JSONParser.parse(envelope.canonical) else { return envelope.canonical }
+        var object = envelope.canonicalObject
         object.replace("payload", with: .object(payload))
         return CanonicalJSON.encode(.object(object))
     }

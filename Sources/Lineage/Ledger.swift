@@ -124,7 +124,7 @@ public final class Ledger: @unchecked Sendable {
         return try lines.map { line in
             switch line {
             case .rejected(let rejection): return .rejected(rejection)
-            case .event(let event, let digest): return try writer.write(event, digest: digest)
+            case .event(let prepared): return try writer.write(prepared)
             }
         }
     }

@@ -94,19 +94,34 @@ struct Projections: Sendable {
 
     /// The registration of `party` in force at `micros`: the latest whose occurredAt is not later.
     func party(_ party: String, at micros: Int64, in txn: Transaction) throws -> PartyRegistration? {
+        try registrations(of: party, in: txn).last { $0.micros <= micros }?.registration
+    }
+
+    /// Every registration of `party`, oldest first, with the time it takes effect.
+    func registrations(of party: String, in txn: Transaction) throws -> [(
+        micros: Int64, registration: PartyRegistration
+    )] {
         let prefix = Self.prefix(party)
-        let bound = prefix + Self.sortable(micros) + [UInt8](repeating: 0xff, count: 8)
         return try txn.withCursor(parties) { cursor in
-            // The entry just before the first one past the bound.
-            let entry = try cursor.seek(atLeast: bound) != nil ? try cursor.previous() : try cursor.last()
-            guard let entry, entry.key.starts(with: prefix), entry.key.count == prefix.count + 16,
-                case .object(let object) = try? JSONParser.parse(entry.value),
-                case .string(let kind) = object["kind"], case .string(let name) = object["name"],
-                case .string(let country) = object["country"], case .array(let certs) = object["certifications"]
-            else { return nil }
-            return PartyRegistration(
-                party: party, kind: kind, name: name, country: country,
-                certifications: certs.compactMap { if case .string(let text) = $0 { text } else { nil } })
+            var found: [(Int64, PartyRegistration)] = []
+            var entry = try cursor.seek(atLeast: prefix)
+            while let current = entry, current.key.starts(with: prefix) {
+                entry = try cursor.next()
+                guard current.key.count == prefix.count + 16, let sortable = BigEndian.uint64(current.key, at: prefix.count),
+                    case .object(let object) = try? JSONParser.parse(current.value),
+                    case .string(let kind) = object["kind"], case .string(let name) = object["name"],
+                    case .string(let country) = object["country"], case .array(let certs) = object["certifications"]
+                else { continue }
+                let micros = Int64(bitPattern: sortable ^ (1 << 63))
+                found.append(
+                    (
+                        micros,
+                        PartyRegistration(
+                            party: party, kind: kind, name: name, country: country,
+                            certifications: certs.compactMap { if case .string(let text) = $0 { text } else { nil } })
+                    ))
+            }
+            return found
         }
     }
 

@@ -6,14 +6,20 @@ struct StateRules {
     let vocabulary = Vocabulary.standard
 
     func check(_ event: DomainEvent) throws -> Rejection? {
+        var parties = PartyCache()
+        return try check(event, parties: &parties)
+    }
+
+    /// Checks with the transaction's cache of party registrations.
+    func check(_ event: DomainEvent, parties: inout PartyCache) throws -> Rejection? {
         let at = event.envelope.occurredAt.microseconds
         switch event.payload {
         case .partyRegistered, .caseClosed:
             return nil
         case .caseOpened(_, let client):
-            return try registered(client, "client", at: at).rejection
+            return try registered(client, "client", at: at, parties: &parties).rejection
         case .ingested(let ingestion):
-            let (source, rejection) = try registered(ingestion.source, "source", at: at)
+            let (source, rejection) = try registered(ingestion.source, "source", at: at, parties: &parties)
             guard let source else { return rejection }
             if let index = ingestion.items.firstIndex(where: { $0.socialForceMajeure }),
                 !["data_subject", "representative"].contains(source.kind)
@@ -26,7 +32,8 @@ struct StateRules {
             }
             return nil
         case .disclosed(let disclosure):
-            let (recipient, rejection) = try registered(disclosure.recipient, "recipient", at: at)
+            let (recipient, rejection) = try registered(
+                disclosure.recipient, "recipient", at: at, parties: &parties)
             guard let recipient else { return rejection }
             let subject = event.envelope.subject ?? ""
             let kind = vocabulary.partyKinds[recipient.kind]
@@ -60,10 +67,12 @@ struct StateRules {
         }
     }
 
-    private func registered(_ party: String, _ role: String, at micros: Int64) throws -> (
+    private func registered(_ party: String, _ role: String, at micros: Int64, parties: inout PartyCache) throws -> (
         PartyRegistration?, rejection: Rejection?
     ) {
-        if let registration = try projections.party(party, at: micros, in: txn) { return (registration, nil) }
+        if let registration = try parties.party(party, at: micros, projections: projections, in: txn) {
+            return (registration, nil)
+        }
         return (
             nil,
             Rejection(
