@@ -68,3 +68,31 @@ public final class SHA256Hasher {
         try SHA256Hasher().digest(of: bytes)
     }
 }
+
+/// SHA-256 over input that arrives in pieces, so that a digest of a whole database never needs the
+/// database in memory. `finish()` ends it; the stream cannot be reused.
+public final class SHA256Stream {
+    private let context: OpaquePointer
+
+    public init() throws {
+        guard let context = EVP_MD_CTX_new() else { throw CryptoError(failed: "EVP_MD_CTX_new") }
+        self.context = context
+        try checkCrypto(EVP_DigestInit_ex2(context, SHA256Algorithm.shared.md, nil), "EVP_DigestInit_ex2")
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    public func update(_ bytes: [UInt8]) throws {
+        guard !bytes.isEmpty else { return }
+        try bytes.withUnsafeBytes { buffer in
+            try checkCrypto(EVP_DigestUpdate(context, buffer.baseAddress, buffer.count), "EVP_DigestUpdate")
+        }
+    }
+
+    public func finish() throws -> Digest {
+        var out = [UInt8](repeating: 0, count: Digest.byteCount)
+        var length: UInt32 = 0
+        try checkCrypto(EVP_DigestFinal_ex(context, &out, &length), "EVP_DigestFinal_ex")
+        return Digest(unchecked: out)
+    }
+}

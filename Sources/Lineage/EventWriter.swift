@@ -37,7 +37,9 @@ struct EventWriter {
         try txn.put(
             ledger.idempotency, key: envelope.id.bytes, value: BigEndian.bytes(sequence) + prepared.digest.bytes,
             flags: .noOverwrite)
-        try ledger.projections.apply(event, sequence: sequence, in: txn) { prepared.identityDigests[$0] }
+        try ledger.projections.apply(event, sequence: sequence, recordedAt: recordedAt, in: txn) {
+            prepared.identityDigests[$0]
+        }
         if case .partyRegistered(let registration) = event.payload { parties.forget(registration.party) }
         return .appended(sequence)
     }

@@ -30,6 +30,14 @@ public struct JSONObject: Equatable, Sendable {
 
     /// Builds an object from members in any order; `nil` if a key repeats.
     public init?(_ unsorted: [(key: String, value: JSONValue)]) {
+        // Canonical input (every stored record, most feeds) is already in order: check before sorting.
+        let inOrder = unsorted.indices.dropFirst().allSatisfy {
+            unsorted[$0 - 1].key.utf8.lexicographicallyPrecedes(unsorted[$0].key.utf8)
+        }
+        if inOrder {
+            members = unsorted
+            return
+        }
         let sorted = unsorted.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         for index in sorted.indices.dropFirst() where sorted[index].key == sorted[index - 1].key {
             return nil

@@ -52,28 +52,27 @@ extension Ledger {
     /// with its source, basis, purpose, case and reference, values opened from their seals.
     public func provenance(subject: String, field: String? = nil) throws -> [FieldProvenance] {
         try environment.read { txn in
-            var reader = EventCache(ledger: self, txn: txn)
+            var query = QueryContext(ledger: self, txn: txn)
             let fields = try field.map { [$0] } ?? projections.fields(of: subject, in: txn)
             return try fields.compactMap { field in
-                let versions = try projections.versions(subject: subject, field: field, in: txn)
-                guard !versions.isEmpty else { return nil }
-                let described = try versions.enumerated().map { position, version -> ProvenanceVersion in
-                    let stored = try reader.event(version.sequence)
-                    guard case .ingested(let ingestion) = stored.event.payload else {
-                        throw StoredEvent.Unreadable(
-                            description: "provenance points at a record that is not an ingestion")
+                let entries = try projections.entries(subject: subject, field: field, in: txn)
+                guard !entries.isEmpty else { return nil }
+                let versions = entries.map(\.version)
+                let described = try entries.enumerated().map { position, found -> ProvenanceVersion in
+                    guard let entry = found.entry else {
+                        throw StoredEvent.Unreadable(description: "a provenance entry could not be read")
                     }
-                    let at = stored.event.envelope.occurredAt
                     return ProvenanceVersion(
-                        value: try stored.value(ofItem: version.item, vault: vault, in: txn),
-                        current: !Projections.isSuperseded(version, by: versions[(position + 1)...]),
-                        caseID: ingestion.caseID,
-                        source: ingestion.source,
-                        sourceKind: try projections.party(ingestion.source, at: at.microseconds, in: txn)?.kind,
-                        legalBasis: ingestion.legalBasis, purpose: ingestion.purpose,
-                        sourceReference: ingestion.sourceReference, occurredAt: at.text,
-                        recordedAt: stored.record.recordedAt, sequence: version.sequence,
-                        eventID: stored.event.envelope.id.description)
+                        value: try query.value(
+                            sequence: found.version.sequence, item: found.version.item, field: field,
+                            eventID: entry.eventID),
+                        current: !Projections.isSuperseded(found.version, by: versions[(position + 1)...]),
+                        caseID: entry.caseID, source: entry.source,
+                        sourceKind: try query.party(entry.source, at: entry.occurredMicros)?.kind,
+                        legalBasis: entry.legalBasis, purpose: entry.purpose,
+                        sourceReference: entry.sourceReference, occurredAt: entry.occurredAt,
+                        recordedAt: entry.recordedAt, sequence: found.version.sequence,
+                        eventID: entry.eventID.description)
                 }
                 return FieldProvenance(
                     field: field, category: Vocabulary.standard.fields[field]?.category ?? "", versions: described)
@@ -84,28 +83,21 @@ extension Ledger {
     /// Who received data about `subject` (or its `field`), when, why, and which version.
     public func recipients(subject: String, field: String? = nil) throws -> [RecipientDisclosure] {
         try environment.read { txn in
-            var reader = EventCache(ledger: self, txn: txn)
-            return try projections.disclosures(subject: subject, in: txn).compactMap { entry in
+            var query = QueryContext(ledger: self, txn: txn)
+            return try projections.disclosures(subject: subject, in: txn).compactMap { sequence, entry in
                 let versions = entry.versions.filter { field == nil || $0.field == field }
                 guard !versions.isEmpty || (field == nil) else { return nil }
-                let stored = try reader.event(entry.sequence)
-                guard case .disclosed(let disclosure) = stored.event.payload else {
-                    throw StoredEvent.Unreadable(
-                        description: "a disclosure entry points at a record that is not a disclosure")
-                }
-                let at = stored.event.envelope.occurredAt
-                let party = try projections.party(disclosure.recipient, at: at.microseconds, in: txn)
+                let party = try query.party(entry.recipient, at: entry.occurredMicros)
                 return RecipientDisclosure(
-                    sequence: entry.sequence, eventID: stored.event.envelope.id.description,
-                    recipient: disclosure.recipient, recipientKind: party?.kind, recipientCountry: party?.country,
-                    occurredAt: at.text, recordedAt: stored.record.recordedAt, legalBasis: disclosure.legalBasis,
-                    purpose: disclosure.purpose, channel: disclosure.channel, caseID: disclosure.caseID,
-                    safeguard: disclosure.safeguard,
+                    sequence: sequence, eventID: entry.eventID.description,
+                    recipient: entry.recipient, recipientKind: party?.kind, recipientCountry: party?.country,
+                    occurredAt: entry.occurredAt, recordedAt: entry.recordedAt, legalBasis: entry.legalBasis,
+                    purpose: entry.purpose, channel: entry.channel, caseID: entry.caseID,
+                    safeguard: entry.safeguard,
                     fields: try versions.map { sent in
                         RecipientDisclosure.DisclosedField(
-                            field: sent.field, versionSequence: sent.version.sequence,
-                            value: try reader.event(sent.version.sequence).value(
-                                ofItem: sent.version.item, vault: vault, in: txn))
+                            field: sent.field, versionSequence: sent.sequence,
+                            value: try query.value(subject: subject, sent: sent))
                     })
             }
         }
@@ -122,24 +114,71 @@ extension Ledger {
     }
 }
 
-/// Records read once per query, however many versions point at them.
-private struct EventCache {
+/// What one query reads more than once: the sealed sections of records, the data keys (unwrapped
+/// once per key, not per value) and party registrations. Values are opened from the records' binary
+/// sealed sections; no record's JSON is parsed on the query path.
+private struct QueryContext {
     let ledger: Ledger
     let txn: Transaction
-    var events: [UInt64: StoredEvent] = [:]
+    private var sealedSections: [UInt64: [SealedValue]] = [:]
+    private var dataKeys: [[UInt8]: [UInt8]?] = [:]
+    private var parties = PartyCache()
 
     init(ledger: Ledger, txn: Transaction) {
         self.ledger = ledger
         self.txn = txn
     }
 
-    mutating func event(_ sequence: UInt64) throws -> StoredEvent {
-        if let known = events[sequence] { return known }
-        guard let stored = try StoredEvent.load(sequence, from: ledger, in: txn) else {
+    mutating func party(_ party: String, at micros: Int64) throws -> PartyRegistration? {
+        try parties.party(party, at: micros, projections: ledger.projections, in: txn)
+    }
+
+    /// The value of item `item` of the ingestion at `sequence`, or `nil` when its data key has been
+    /// destroyed (erased). The item's box is the item-th of the record's sealed section.
+    mutating func value(sequence: UInt64, item: Int, field: String, eventID: EventID) throws -> JSONValue? {
+        let sealed = try sealedSection(sequence)
+        guard item < sealed.count else {
+            throw StoredEvent.Unreadable(description: "record \(sequence) has no sealed value for item \(item)")
+        }
+        let box = sealed[item]
+        guard let key = try dataKey(box.keyID) else { return nil }
+        let plaintext = try AESGCM.open(
+            box.box, key: key,
+            associatedData: Vault.valueAssociatedData(eventID: eventID, item: item, field: field, keyID: box.keyID))
+        return try JSONParser.parse(plaintext)
+    }
+
+    /// The value a disclosure sent, found through its version's provenance entry (for the event id the
+    /// box is bound to).
+    mutating func value(subject: String, sent: DisclosureEntry.SentVersion) throws -> JSONValue? {
+        let key =
+            Projections.prefix(subject, sent.field) + BigEndian.bytes(sent.sequence) + Projections.itemBytes(sent.item)
+        guard let bytes = try txn.get(ledger.projections.provenance, key: key),
+            let entry = ProvenanceEntry(decoding: bytes)
+        else {
+            throw StoredEvent.Unreadable(
+                description: "a disclosure points at version \(sent.sequence)/\(sent.item), which has no provenance entry")
+        }
+        return try value(sequence: sent.sequence, item: sent.item, field: sent.field, eventID: entry.eventID)
+    }
+
+    private mutating func sealedSection(_ sequence: UInt64) throws -> [SealedValue] {
+        if let known = sealedSections[sequence] { return known }
+        guard let bytes = try ledger.log.record(at: sequence, in: txn) else {
             throw StoredEvent.Unreadable(description: "a projection points at record \(sequence), which is missing")
         }
-        events[sequence] = stored
-        return stored
+        guard let record = EventRecord(decoding: bytes), let sealed = SealedValue.decode(record.sealed) else {
+            throw StoredEvent.Unreadable(description: "record \(sequence) has a malformed sealed section")
+        }
+        sealedSections[sequence] = sealed
+        return sealed
+    }
+
+    private mutating func dataKey(_ keyID: [UInt8]) throws -> [UInt8]? {
+        if let known = dataKeys[keyID] { return known }
+        let key = try ledger.vault.dataKey(id: keyID, in: txn)
+        dataKeys[keyID] = key
+        return key
     }
 }
 

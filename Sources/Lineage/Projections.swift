@@ -4,8 +4,8 @@
 /// | database | key | value |
 /// | --- | --- | --- |
 /// | `projection.parties` | party ‖ 0x00 ‖ occurredAt (8, sortable) ‖ seq (8) | canonical JSON of the registration |
-/// | `projection.provenance` | subject ‖ 0x00 ‖ field ‖ 0x00 ‖ seq (8) ‖ item (2) | the case id (empty for none) |
-/// | `projection.disclosures` | subject ‖ 0x00 ‖ seq (8) | canonical JSON `[[field, version seq, version item], …]` |
+/// | `projection.provenance` | subject ‖ 0x00 ‖ field ‖ 0x00 ‖ seq (8) ‖ item (2) | ``ProvenanceEntry`` |
+/// | `projection.disclosures` | subject ‖ 0x00 ‖ seq (8) | ``DisclosureEntry`` (with the versions sent) |
 /// | `projection.identity` | HMAC-SHA-256(identity key, normalised code) (DUPSORT) | subject |
 struct Projections: Sendable {
     static let partiesName = "projection.parties"
@@ -39,12 +39,15 @@ struct Projections: Sendable {
 
     // MARK: Updating
 
-    /// Applies one event. `identityDigest` gives the index key of a `personal_identity_code` item
-    /// (nil when the value cannot be opened: it then stays out of the index).
-    func apply(_ event: DomainEvent, sequence: UInt64, in txn: Transaction, identityDigest: (Int) throws -> Digest?)
-        throws
-    {
-        let subject = event.envelope.subject ?? ""
+    /// Applies one event, recorded at `recordedAt`. `identityDigest` gives the index key of a
+    /// `personal_identity_code` item (nil when the value cannot be opened: it then stays out of the
+    /// index).
+    func apply(
+        _ event: DomainEvent, sequence: UInt64, recordedAt: Int64, in txn: Transaction,
+        identityDigest: (Int) throws -> Digest?
+    ) throws {
+        let envelope = event.envelope
+        let subject = envelope.subject ?? ""
         switch event.payload {
         case .partyRegistered(let registration):
             let key =
@@ -52,9 +55,15 @@ struct Projections: Sendable {
                 + BigEndian.bytes(sequence)
             try txn.put(parties, key: key, value: Self.encode(registration))
         case .ingested(let ingestion):
+            let entry = ProvenanceEntry(
+                caseID: ingestion.caseID, source: ingestion.source, legalBasis: ingestion.legalBasis,
+                purpose: ingestion.purpose, sourceReference: ingestion.sourceReference,
+                occurredAt: envelope.occurredAt.text, occurredMicros: envelope.occurredAt.microseconds,
+                recordedAt: recordedAt, eventID: envelope.id
+            ).encoded()
             for (index, item) in ingestion.items.enumerated() {
                 let key = Self.prefix(subject, item.field) + BigEndian.bytes(sequence) + Self.itemBytes(index)
-                try txn.put(provenance, key: key, value: Array((ingestion.caseID ?? "").utf8))
+                try txn.put(provenance, key: key, value: entry)
                 if Vocabulary.standard.fields[item.field]?.type == .personalIdentityCode,
                     let digest = try identityDigest(index)
                 {
@@ -62,17 +71,19 @@ struct Projections: Sendable {
                 }
             }
         case .disclosed(let disclosure):
-            var versions: [JSONValue] = []
+            var versions: [DisclosureEntry.SentVersion] = []
             for field in disclosure.fields {
                 guard
                     let version = try currentVersion(subject: subject, field: field, caseID: disclosure.caseID, in: txn)
                 else { continue }
-                versions.append(
-                    .array([.string(field), .number(String(version.sequence)), .number(String(version.item))]))
+                versions.append(DisclosureEntry.SentVersion(field: field, sequence: version.sequence, item: version.item))
             }
-            try txn.put(
-                disclosures, key: Self.prefix(subject) + BigEndian.bytes(sequence),
-                value: CanonicalJSON.encode(.array(versions)))
+            let entry = DisclosureEntry(
+                caseID: disclosure.caseID, recipient: disclosure.recipient, legalBasis: disclosure.legalBasis,
+                purpose: disclosure.purpose, channel: disclosure.channel, safeguard: disclosure.safeguard,
+                occurredAt: envelope.occurredAt.text, occurredMicros: envelope.occurredAt.microseconds,
+                recordedAt: recordedAt, eventID: envelope.id, versions: versions)
+            try txn.put(disclosures, key: Self.prefix(subject) + BigEndian.bytes(sequence), value: entry.encoded())
         case .caseOpened, .caseClosed:
             break
         }
@@ -127,17 +138,29 @@ struct Projections: Sendable {
 
     /// Every version of a subject's field, oldest first.
     func versions(subject: String, field: String, in txn: Transaction) throws -> [VersionRef] {
+        try entries(subject: subject, field: field, in: txn, decodingEntries: false).map(\.version)
+    }
+
+    /// Every version of a subject's field, oldest first, with its entry (decoded only when asked for:
+    /// the write path needs the case id alone).
+    func entries(subject: String, field: String, in txn: Transaction, decodingEntries: Bool = true) throws -> [(
+        version: VersionRef, entry: ProvenanceEntry?
+    )] {
         let prefix = Self.prefix(subject, field)
         return try txn.withCursor(provenance) { cursor in
-            var found: [VersionRef] = []
+            var found: [(VersionRef, ProvenanceEntry?)] = []
             var entry = try cursor.seek(atLeast: prefix)
             while let current = entry, current.key.starts(with: prefix), current.key.count == prefix.count + 10 {
                 let sequence = BigEndian.uint64(current.key, at: prefix.count)!
                 let item = Int(current.key[prefix.count + 8]) << 8 | Int(current.key[prefix.count + 9])
-                found.append(
-                    VersionRef(
-                        sequence: sequence, item: item,
-                        caseID: current.value.isEmpty ? nil : String(decoding: current.value, as: UTF8.self)))
+                guard case .some(let caseID) = ProvenanceEntry.caseID(in: current.value) else {
+                    throw StoredEvent.Unreadable(description: "a provenance entry of record \(sequence) is malformed")
+                }
+                let decoded = decodingEntries ? ProvenanceEntry(decoding: current.value) : nil
+                if decodingEntries && decoded == nil {
+                    throw StoredEvent.Unreadable(description: "a provenance entry of record \(sequence) is malformed")
+                }
+                found.append((VersionRef(sequence: sequence, item: item, caseID: caseID), decoded))
                 entry = try cursor.next()
             }
             return found
@@ -158,26 +181,18 @@ struct Projections: Sendable {
         return all.last { $0.caseID == caseID || $0.caseID == nil } ?? all.last
     }
 
-    /// A subject's disclosures, oldest first: sequence number and the versions sent.
-    func disclosures(subject: String, in txn: Transaction) throws -> [(
-        sequence: UInt64, versions: [(field: String, version: VersionRef)]
-    )] {
+    /// A subject's disclosures, oldest first: sequence number and entry.
+    func disclosures(subject: String, in txn: Transaction) throws -> [(sequence: UInt64, entry: DisclosureEntry)] {
         let prefix = Self.prefix(subject)
         return try txn.withCursor(disclosures) { cursor in
-            var found: [(UInt64, [(String, VersionRef)])] = []
+            var found: [(UInt64, DisclosureEntry)] = []
             var entry = try cursor.seek(atLeast: prefix)
             while let current = entry, current.key.starts(with: prefix), current.key.count == prefix.count + 8 {
-                var versions: [(String, VersionRef)] = []
-                if case .array(let list) = try? JSONParser.parse(current.value) {
-                    for element in list {
-                        guard case .array(let parts) = element, parts.count == 3, case .string(let field) = parts[0],
-                            case .number(let seq) = parts[1], case .number(let item) = parts[2],
-                            let sequence = UInt64(seq), let index = Int(item)
-                        else { continue }
-                        versions.append((field, VersionRef(sequence: sequence, item: index, caseID: nil)))
-                    }
+                let sequence = BigEndian.uint64(current.key, at: prefix.count)!
+                guard let decoded = DisclosureEntry(decoding: current.value) else {
+                    throw StoredEvent.Unreadable(description: "the disclosure entry of record \(sequence) is malformed")
                 }
-                found.append((BigEndian.uint64(current.key, at: prefix.count)!, versions))
+                found.append((sequence, decoded))
                 entry = try cursor.next()
             }
             return found

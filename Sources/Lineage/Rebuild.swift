@@ -17,7 +17,8 @@ extension Ledger {
         let size = try log.size(in: txn)
         try log.forEachRecord(in: txn) { sequence, bytes in
             let stored = try StoredEvent(sequence: sequence, bytes: bytes)
-            try projections.apply(stored.event, sequence: sequence, in: txn) { index in
+            try projections.apply(stored.event, sequence: sequence, recordedAt: stored.record.recordedAt, in: txn) {
+                index in
                 guard let value = try stored.value(ofItem: index, vault: vault, in: txn) else { return nil }
                 return try IdentityIndex.digest(of: value, using: identityIndex)
             }
@@ -39,17 +40,18 @@ extension Ledger {
         }
     }
 
-    /// SHA-256 over every key and value of a database, each prefixed by its length.
+    /// SHA-256 over every key and value of a database, each prefixed by its length; streamed, so a
+    /// projection of millions of entries is never held in memory.
     private func contentDigest(of database: Database, in txn: Transaction) throws -> Digest {
-        var bytes: [UInt8] = []
+        let stream = try SHA256Stream()
         try txn.withCursor(database) { cursor in
             var entry = try cursor.first()
             while let current = entry {
-                bytes += BigEndian.bytes(UInt32(current.key.count)) + current.key
-                bytes += BigEndian.bytes(UInt32(current.value.count)) + current.value
+                try stream.update(BigEndian.bytes(UInt32(current.key.count)) + current.key)
+                try stream.update(BigEndian.bytes(UInt32(current.value.count)) + current.value)
                 entry = try cursor.next()
             }
         }
-        return try SHA256Hasher.digest(of: bytes)
+        return try stream.finish()
     }
 }

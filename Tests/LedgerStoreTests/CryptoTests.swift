@@ -46,6 +46,14 @@ struct SHA256Tests {
             try MerkleHashing.nodeHash(left, right, using: hasher) != MerkleHashing.nodeHash(right, left, using: hasher)
         )
     }
+
+    @Test("a stream fed in pieces gives the digest of the concatenation, the FIPS answer for \"abc\"")
+    func streamedDigest() throws {
+        let stream = try SHA256Stream()
+        for piece in ["a", "", "bc"] { try stream.update(Array(piece.utf8)) }
+        #expect(
+            try stream.finish().hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
 }
 
 @Suite("HMAC-SHA-256 known answers (RFC 4231)")
