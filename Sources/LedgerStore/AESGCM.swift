@@ -33,6 +33,40 @@ public enum OpenError: Error, Equatable, Sendable {
     case authenticationFailed
 }
 
+/// AES-256-GCM, fetched from OpenSSL's default provider once per process: passing
+/// `EVP_aes_256_gcm()` makes OpenSSL 3 look the implementation up again on every init, which cost
+/// more than sealing a short value.
+struct AESGCMAlgorithm: @unchecked Sendable {
+    // @unchecked: a fetched EVP_CIPHER is immutable and reference counted by OpenSSL, safe to share.
+    let cipher: OpaquePointer
+    static let shared: AESGCMAlgorithm = {
+        guard let cipher = EVP_CIPHER_fetch(nil, "AES-256-GCM", nil) else {
+            fatalError("OpenSSL has no AES-256-GCM: \(CryptoError(failed: "EVP_CIPHER_fetch"))")
+        }
+        return AESGCMAlgorithm(cipher: cipher)
+    }()
+}
+
+/// Random nonces drawn from OpenSSL's DRBG a few hundred at a time rather than one `RAND_bytes` call
+/// (and its locking) per seal. Every nonce is still 96 fresh random bits. One pool belongs to one
+/// thread.
+public final class NoncePool {
+    private var buffer: [UInt8] = []
+    private var offset = 0
+    private static let refill = SealedBox.nonceByteCount * 256
+
+    public init() {}
+
+    public func next() throws -> [UInt8] {
+        if offset + SealedBox.nonceByteCount > buffer.count {
+            buffer = try SecureRandom.bytes(Self.refill)
+            offset = 0
+        }
+        defer { offset += SealedBox.nonceByteCount }
+        return Array(buffer[offset..<(offset + SealedBox.nonceByteCount)])
+    }
+}
+
 /// AES-256-GCM with a fresh random nonce for every seal (a nonce derived from a counter would repeat
 /// after a retried transaction or a crash, and a repeated nonce under one key breaks GCM).
 /// The corresponding C functions are `EVP_EncryptInit_ex2`, `EVP_EncryptUpdate`, `EVP_EncryptFinal_ex`
@@ -41,12 +75,16 @@ public enum AESGCM {
     public static let keyByteCount = 32
 
     /// Seals `plaintext` under `key`, binding `associatedData` (which is authenticated, not stored).
-    public static func seal(_ plaintext: [UInt8], key: [UInt8], associatedData: [UInt8]) throws -> SealedBox {
+    /// The nonce comes from `nonces` when given (a hot path's pool), else from its own `RAND_bytes`.
+    public static func seal(
+        _ plaintext: [UInt8], key: [UInt8], associatedData: [UInt8], nonces: NoncePool? = nil
+    ) throws -> SealedBox {
         precondition(key.count == keyByteCount, "AES-256 needs a 32-byte key")
-        let nonce = try SecureRandom.bytes(SealedBox.nonceByteCount)
+        let nonce = try nonces?.next() ?? SecureRandom.bytes(SealedBox.nonceByteCount)
         guard let context = EVP_CIPHER_CTX_new() else { throw CryptoError(failed: "EVP_CIPHER_CTX_new") }
         defer { EVP_CIPHER_CTX_free(context) }
-        try checkCrypto(EVP_EncryptInit_ex2(context, EVP_aes_256_gcm(), key, nonce, nil), "EVP_EncryptInit_ex2")
+        try checkCrypto(
+            EVP_EncryptInit_ex2(context, AESGCMAlgorithm.shared.cipher, key, nonce, nil), "EVP_EncryptInit_ex2")
         var length: Int32 = 0
         if !associatedData.isEmpty {
             try checkCrypto(
@@ -79,7 +117,8 @@ public enum AESGCM {
         }
         guard let context = EVP_CIPHER_CTX_new() else { throw CryptoError(failed: "EVP_CIPHER_CTX_new") }
         defer { EVP_CIPHER_CTX_free(context) }
-        try checkCrypto(EVP_DecryptInit_ex2(context, EVP_aes_256_gcm(), key, box.nonce, nil), "EVP_DecryptInit_ex2")
+        try checkCrypto(
+            EVP_DecryptInit_ex2(context, AESGCMAlgorithm.shared.cipher, key, box.nonce, nil), "EVP_DecryptInit_ex2")
         var length: Int32 = 0
         if !associatedData.isEmpty {
             try checkCrypto(

@@ -87,6 +87,13 @@ public final class Transaction {
         return DatabaseStatistics(stat)
     }
 
+    /// The flags the database was created with. The corresponding C function is `mdb_dbi_flags`.
+    public func flags(of database: Database) throws -> DatabaseFlags {
+        var flags: UInt32 = 0
+        try check(mdb_dbi_flags(handle, database.handle, &flags), "mdb_dbi_flags(\(database.name))")
+        return DatabaseFlags(rawValue: flags)
+    }
+
     /// Runs `body` with a cursor over `database`, closing it afterwards.
     public func withCursor<T>(_ database: Database, _ body: (Cursor) throws -> T) throws -> T {
         var cursor: OpaquePointer?

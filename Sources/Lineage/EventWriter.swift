@@ -7,6 +7,7 @@ struct EventWriter {
     let recordedAt: Int64
     private var dataKeys: [[UInt8]: (id: [UInt8], key: [UInt8])] = [:]
     private var parties = PartyCache()
+    private let nonces = NoncePool()
 
     init(ledger: Ledger, txn: Transaction, appender: LogAppender, recordedAt: Int64) throws {
         self.ledger = ledger
@@ -58,7 +59,8 @@ struct EventWriter {
             let box = try AESGCM.seal(
                 prepared.plaintexts[index], key: dataKey.key,
                 associatedData: Vault.valueAssociatedData(
-                    eventID: event.envelope.id, item: index, field: item.field, keyID: dataKey.id))
+                    eventID: event.envelope.id, item: index, field: item.field, keyID: dataKey.id),
+                nonces: nonces)
             sealed.append(SealedValue(keyID: dataKey.id, box: box))
         }
         return sealed

@@ -175,10 +175,29 @@ struct Projections: Sendable {
     }
 
     /// The version a disclosure in `caseID` sends: the latest received for that case or for no case,
-    /// else the latest of all; nil when the subject has no value for the field.
+    /// else the latest of all; nil when the subject has no value for the field. Walks back from the
+    /// newest version, so the cost is the few versions after the one sent, not the field's whole
+    /// history (a person with thousands of events would otherwise make every disclosure scan them all).
     func currentVersion(subject: String, field: String, caseID: String?, in txn: Transaction) throws -> VersionRef? {
-        let all = try versions(subject: subject, field: field, in: txn)
-        return all.last { $0.caseID == caseID || $0.caseID == nil } ?? all.last
+        let prefix = Self.prefix(subject, field)
+        return try txn.withCursor(provenance) { cursor in
+            let bound = prefix + [UInt8](repeating: 0xff, count: 10)
+            var entry = try cursor.seek(atLeast: bound) != nil ? try cursor.previous() : try cursor.last()
+            var latest: VersionRef?
+            while let current = entry, current.key.starts(with: prefix) {
+                entry = try cursor.previous()
+                guard current.key.count == prefix.count + 10 else { continue }
+                guard case .some(let entryCase) = ProvenanceEntry.caseID(in: current.value) else {
+                    throw StoredEvent.Unreadable(description: "a provenance entry is malformed")
+                }
+                let sequence = BigEndian.uint64(current.key, at: prefix.count)!
+                let item = Int(current.key[prefix.count + 8]) << 8 | Int(current.key[prefix.count + 9])
+                let version = VersionRef(sequence: sequence, item: item, caseID: entryCase)
+                if latest == nil { latest = version }
+                if entryCase == caseID || entryCase == nil { return version }
+            }
+            return latest
+        }
     }
 
     /// A subject's disclosures, oldest first: sequence number and entry.

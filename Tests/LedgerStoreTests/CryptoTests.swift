@@ -152,3 +152,21 @@ struct EncodingTests {
         #expect(sortedByBytes == values.sorted())
     }
 }
+
+@Suite("Nonces drawn from a pool")
+struct NoncePoolTests {
+    @Test("a pool hands out distinct 12-byte nonces across refills, and boxes sealed with them open")
+    func distinctNoncesAcrossRefills() throws {
+        let pool = NoncePool()
+        var seen = Set<[UInt8]>()
+        for _ in 0..<1_000 {
+            let nonce = try pool.next()
+            #expect(nonce.count == SealedBox.nonceByteCount)
+            seen.insert(nonce)
+        }
+        #expect(seen.count == 1_000)
+        let key = [UInt8](repeating: 7, count: AESGCM.keyByteCount)
+        let box = try AESGCM.seal(Array("value".utf8), key: key, associatedData: [1], nonces: pool)
+        #expect(try AESGCM.open(box, key: key, associatedData: [1]) == Array("value".utf8))
+    }
+}
