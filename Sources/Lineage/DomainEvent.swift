@@ -61,6 +61,15 @@ public struct DomainEvent: Sendable {
     public let envelope: Event
     public let payload: DomainPayload
 
+    /// The same event with its envelope slimmed (``Event/slimmed()``): for the write transaction, once
+    /// the preparer has derived everything it needed from the JSON.
+    func slimmed() -> DomainEvent { DomainEvent(unchecked: envelope.slimmed(), payload: payload) }
+
+    private init(unchecked envelope: Event, payload: DomainPayload) {
+        self.envelope = envelope
+        self.payload = payload
+    }
+
     /// Checks a received event. `stored` is true for an event read back from a record, whose values
     /// are replaced by sealed-box indexes.
     public init(_ envelope: Event, vocabulary: Vocabulary = .standard, stored: Bool = false) throws(Rejection) {

@@ -7,7 +7,8 @@ public enum PreparedLine: Sendable {
 /// An accepted event with everything computed that needs only the event and the keys, so the
 /// writer (which holds the one write transaction) does only what needs the ledger's state.
 public struct PreparedEvent: Sendable {
-    public let event: DomainEvent
+    /// The event, slimmed: its JSON is no longer needed once the fields below are derived.
+    let event: DomainEvent
     /// The keyed digest of the canonical form, for idempotency.
     let digest: Digest
     /// The canonical form as stored: each ingested value replaced by its sealed box's index.
@@ -66,7 +67,7 @@ public final class EventPreparer {
         let digest = try idempotency.authenticate(event.envelope.canonical)
         guard case .ingested(let ingestion) = event.payload, event.envelope.subject != nil else {
             return PreparedEvent(
-                event: event, digest: digest, storedCanonical: event.envelope.canonical, plaintexts: [],
+                event: event.slimmed(), digest: digest, storedCanonical: event.envelope.canonical, plaintexts: [],
                 identityDigests: [])
         }
         let vocabulary = Vocabulary.standard
@@ -82,7 +83,7 @@ public final class EventPreparer {
                 isIdentityCode ? try item.value.flatMap { try IdentityIndex.digest(of: $0, using: identityIndex) } : nil)
         }
         return PreparedEvent(
-            event: event, digest: digest,
+            event: event.slimmed(), digest: digest,
             storedCanonical: StoredForm.replacingItems(of: event.envelope, with: storedItems), plaintexts: plaintexts,
             identityDigests: identityDigests)
     }

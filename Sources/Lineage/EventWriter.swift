@@ -8,6 +8,7 @@ struct EventWriter {
     private var dataKeys: [[UInt8]: (id: [UInt8], key: [UInt8])] = [:]
     private var parties = PartyCache()
     private let nonces = NoncePool()
+    private var sentVersions: [Projections.VersionRef] = []
 
     init(ledger: Ledger, txn: Transaction, appender: LogAppender, recordedAt: Int64) throws {
         self.ledger = ledger
@@ -27,7 +28,9 @@ struct EventWriter {
                     id: envelope.id.description, field: "id", rule: .idConflict,
                     message: "id was already recorded, as sequence number \(sequence), with other content"))
         }
-        if var rejection = try StateRules(projections: ledger.projections, txn: txn).check(event, parties: &parties) {
+        if var rejection = try StateRules(projections: ledger.projections, txn: txn).check(
+            event, parties: &parties, sentVersions: &sentVersions)
+        {
             rejection.id = envelope.id.description
             return .rejected(rejection)
         }
@@ -38,9 +41,10 @@ struct EventWriter {
         try txn.put(
             ledger.idempotency, key: envelope.id.bytes, value: BigEndian.bytes(sequence) + prepared.digest.bytes,
             flags: .noOverwrite)
-        try ledger.projections.apply(event, sequence: sequence, recordedAt: recordedAt, in: txn) {
-            prepared.identityDigests[$0]
-        }
+        let sent: [Projections.VersionRef]? = if case .disclosed = event.payload { sentVersions } else { nil }
+        try ledger.projections.apply(
+            event, sequence: sequence, recordedAt: recordedAt, in: txn, sentVersions: sent
+        ) { prepared.identityDigests[$0] }
         if case .partyRegistered(let registration) = event.payload { parties.forget(registration.party) }
         return .appended(sequence)
     }

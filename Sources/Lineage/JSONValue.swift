@@ -45,6 +45,8 @@ public struct JSONObject: Equatable, Sendable {
         members = sorted
     }
 
+    static let empty = JSONObject([])!
+
     public subscript(key: String) -> JSONValue? {
         members.first { $0.key == key }?.value
     }

@@ -42,9 +42,11 @@ struct Projections: Sendable {
     /// Applies one event, recorded at `recordedAt`. `identityDigest` gives the index key of a
     /// `personal_identity_code` item (nil when the value cannot be opened: it then stays out of the
     /// index).
+    /// `sentVersions`, when given, are a disclosure's versions as the state rules resolved them in this
+    /// transaction (one per field, in order); otherwise they are looked up.
     func apply(
         _ event: DomainEvent, sequence: UInt64, recordedAt: Int64, in txn: Transaction,
-        identityDigest: (Int) throws -> Digest?
+        sentVersions: [VersionRef]? = nil, identityDigest: (Int) throws -> Digest?
     ) throws {
         let envelope = event.envelope
         let subject = envelope.subject ?? ""
@@ -72,10 +74,11 @@ struct Projections: Sendable {
             }
         case .disclosed(let disclosure):
             var versions: [DisclosureEntry.SentVersion] = []
-            for field in disclosure.fields {
-                guard
-                    let version = try currentVersion(subject: subject, field: field, caseID: disclosure.caseID, in: txn)
-                else { continue }
+            for (index, field) in disclosure.fields.enumerated() {
+                let given = sentVersions.flatMap { index < $0.count ? $0[index] : nil }
+                let resolved =
+                    try given ?? currentVersion(subject: subject, field: field, caseID: disclosure.caseID, in: txn)
+                guard let version = resolved else { continue }
                 versions.append(DisclosureEntry.SentVersion(field: field, sequence: version.sequence, item: version.item))
             }
             let entry = DisclosureEntry(

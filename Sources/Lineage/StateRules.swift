@@ -7,11 +7,17 @@ struct StateRules {
 
     func check(_ event: DomainEvent) throws -> Rejection? {
         var parties = PartyCache()
-        return try check(event, parties: &parties)
+        var sentVersions: [Projections.VersionRef] = []
+        return try check(event, parties: &parties, sentVersions: &sentVersions)
     }
 
-    /// Checks with the transaction's cache of party registrations.
-    func check(_ event: DomainEvent, parties: inout PartyCache) throws -> Rejection? {
+    /// Checks with the transaction's cache of party registrations. For an accepted disclosure,
+    /// `sentVersions` receives the version of each field it sends, which the projection then
+    /// records without looking them up a second time.
+    func check(
+        _ event: DomainEvent, parties: inout PartyCache, sentVersions: inout [Projections.VersionRef]
+    ) throws -> Rejection? {
+        sentVersions.removeAll(keepingCapacity: true)
         let at = event.envelope.occurredAt.microseconds
         switch event.payload {
         case .partyRegistered, .caseClosed:
@@ -44,13 +50,15 @@ struct StateRules {
                         field: "payload.fields[\(index)]", rule: .disclosureCategoryNotAllowed,
                         message: "a \(recipient.kind) may not receive \(field) (category \(category))")
                 }
-                if try projections.currentVersion(subject: subject, field: field, caseID: disclosure.caseID, in: txn)
-                    == nil
-                {
+                guard
+                    let version = try projections.currentVersion(
+                        subject: subject, field: field, caseID: disclosure.caseID, in: txn)
+                else {
                     return Rejection(
                         field: "payload.fields[\(index)]", rule: .disclosureNoLiveValue,
                         message: "the subject has no live value for \(field) to disclose")
                 }
+                sentVersions.append(version)
             }
             let day = Day.of(microseconds: at)
             if !vocabulary.isInEEA(recipient.country, day: day)
