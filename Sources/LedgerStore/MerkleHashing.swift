@@ -6,7 +6,7 @@ public enum MerkleHashing {
     static let nodePrefix: [UInt8] = [0x01]
 
     public static func leafHash(_ record: UnsafeRawBufferPointer, using hasher: SHA256Hasher) throws -> Digest {
-        try leafPrefix.withUnsafeBytes { try hasher.digest($0, record) }
+        try leafPrefix.withUnsafeBytes { prefix in try hasher.digest(prefix, record) }
     }
 
     public static func leafHash(_ record: [UInt8], using hasher: SHA256Hasher) throws -> Digest {

@@ -58,6 +58,18 @@ public final class SHA256Hasher {
         return Digest(unchecked: out)
     }
 
+    /// The digest of `first ‖ second`, without the array a variadic call allocates; the Merkle
+    /// hashes call this once or twice per record.
+    public func digest(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) throws -> Digest {
+        try checkCrypto(EVP_DigestInit_ex2(context, SHA256Algorithm.shared.md, nil), "EVP_DigestInit_ex2")
+        try checkCrypto(EVP_DigestUpdate(context, first.baseAddress, first.count), "EVP_DigestUpdate")
+        try checkCrypto(EVP_DigestUpdate(context, second.baseAddress, second.count), "EVP_DigestUpdate")
+        var out = [UInt8](repeating: 0, count: Digest.byteCount)
+        var length: UInt32 = 0
+        try checkCrypto(EVP_DigestFinal_ex(context, &out, &length), "EVP_DigestFinal_ex")
+        return Digest(unchecked: out)
+    }
+
     /// The digest of `bytes`.
     public func digest(of bytes: [UInt8]) throws -> Digest {
         try bytes.withUnsafeBytes { try digest($0) }
