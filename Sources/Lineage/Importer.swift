@@ -60,7 +60,7 @@ extension Ledger {
         from fd: Int32, options: AppendOptions = AppendOptions(),
         onLine: (LineOutcome) -> Void = { _ in }, progress: (Int) -> Void = { _ in }
     ) throws -> AppendSummary {
-        let queue = BatchQueue(capacity: 2)
+        let queue = BoundedQueue<[NumberedLine]>(capacity: 2)
         let producer = Producer(
             reader: LineReader(fd: fd, limit: EventPreparer.maxLineBytes), preparer: try makePreparer(),
             queue: queue, batchSize: options.atomic || options.dryRun ? 10_000 : options.batchSize)
@@ -154,10 +154,10 @@ struct NumberedLine: Sendable {
 private final class Producer: @unchecked Sendable {
     private let reader: LineReader
     private let preparer: EventPreparer
-    private let queue: BatchQueue
+    private let queue: BoundedQueue<[NumberedLine]>
     private let batchSize: Int
 
-    init(reader: LineReader, preparer: EventPreparer, queue: BatchQueue, batchSize: Int) {
+    init(reader: LineReader, preparer: EventPreparer, queue: BoundedQueue<[NumberedLine]>, batchSize: Int) {
         self.reader = reader
         self.preparer = preparer
         self.queue = queue
@@ -187,58 +187,5 @@ private final class Producer: @unchecked Sendable {
         } catch {
             queue.finish(error: error)
         }
-    }
-}
-
-/// A bounded hand-over of batches from the producer thread to the writer.
-private final class BatchQueue: @unchecked Sendable {
-    // @unchecked: every field is read and written only while `condition` is locked.
-    private let condition = NSCondition()
-    private var batches: [[NumberedLine]] = []
-    private var finished = false
-    private var cancelled = false
-    private var failure: Error?
-    private let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    /// Waits for room; false when the consumer has gone away.
-    func push(_ batch: [NumberedLine]) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while batches.count >= capacity && !cancelled { condition.wait() }
-        guard !cancelled else { return false }
-        batches.append(batch)
-        condition.broadcast()
-        return true
-    }
-
-    func finish(error: Error?) {
-        condition.lock()
-        finished = true
-        failure = error
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func cancel() {
-        condition.lock()
-        cancelled = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// The next batch, `nil` at the end of input; rethrows a read error.
-    func pop() throws -> [NumberedLine]? {
-        condition.lock()
-        defer { condition.unlock() }
-        while batches.isEmpty && !finished { condition.wait() }
-        if !batches.isEmpty {
-            let batch = batches.removeFirst()
-            condition.broadcast()
-            return batch
-        }
-        if let failure { throw failure }
-        return nil
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 extension Ledger {
     /// Empties every projection database and replays the records into them, in one write
     /// transaction: readers see the old projections until it commits, never a half-built one. The
@@ -11,18 +13,37 @@ extension Ledger {
     /// The databases `rebuild` empties and replays.
     public var projectionDatabases: [Database] { projections.all }
 
+    /// Empties the projections and replays every record into them, in `txn`. Decoding a record (its
+    /// JSON parsed and checked again, its identity codes opened and digested) needs only the records
+    /// and the vault, which the replay does not change, so it runs on a second thread in a read
+    /// transaction of its own, a batch ahead of this one, which only applies the projections.
     func replayProjections(in txn: Transaction, progress: (UInt64) -> Void) throws -> UInt64 {
         for database in projections.all { try txn.empty(database) }
-        let identityIndex = try HMACSHA256(key: keys.identityIndexKey)
         let size = try log.size(in: txn)
-        try log.forEachRecord(in: txn) { sequence, bytes in
-            let stored = try StoredEvent(sequence: sequence, bytes: bytes)
-            try projections.apply(stored.event, sequence: sequence, recordedAt: stored.record.recordedAt, in: txn) {
-                index in
-                guard let value = try stored.value(ofItem: index, vault: vault, in: txn) else { return nil }
-                return try IdentityIndex.digest(of: value, using: identityIndex)
+        let queue = BoundedQueue<[ReplayedEvent]>(capacity: 4)
+        let decoder = ReplayDecoder(ledger: self, size: size, queue: queue)
+        let thread = Thread { decoder.run() }
+        thread.stackSize = 4 << 20
+        thread.start()
+        // The decoder's read transaction must end before this closure does: a map-full retry takes
+        // the map lock exclusively, and would wait for it forever.
+        defer {
+            queue.cancel()
+            queue.waitUntilFinished()
+        }
+        var replayed: UInt64 = 0
+        while let batch = try queue.pop() {
+            for event in batch {
+                try projections.apply(
+                    event.event, sequence: event.sequence, recordedAt: event.recordedAt, in: txn
+                ) { event.identityDigests[$0] }
             }
-            if (sequence + 1) & 0xffff == 0 { progress(sequence + 1) }
+            let before = replayed
+            replayed += UInt64(batch.count)
+            if before >> 16 != replayed >> 16 { progress(replayed) }
+        }
+        guard replayed == size else {
+            throw StoredEvent.Unreadable(description: "the replay read \(replayed) of \(size) records")
         }
         progress(size)
         return size
@@ -53,5 +74,69 @@ extension Ledger {
             }
         }
         return try stream.finish()
+    }
+}
+
+/// One record as the replay applies it.
+private struct ReplayedEvent: Sendable {
+    let sequence: UInt64
+    let event: DomainEvent
+    let recordedAt: Int64
+    /// Per ingested item, its identity-index key when it is an identity code whose value still opens.
+    let identityDigests: [Digest?]
+}
+
+/// Decodes records for the replay on its own thread, in its own read transaction.
+private final class ReplayDecoder: @unchecked Sendable {
+    // @unchecked: created on the replaying thread, then used only by the decoder's thread.
+    private let ledger: Ledger
+    private let size: UInt64
+    private let queue: BoundedQueue<[ReplayedEvent]>
+    private static let batchSize = 2_000
+
+    init(ledger: Ledger, size: UInt64, queue: BoundedQueue<[ReplayedEvent]>) {
+        self.ledger = ledger
+        self.size = size
+        self.queue = queue
+    }
+
+    private struct Stopped: Error {}
+
+    func run() {
+        do {
+            let identityIndex = try HMACSHA256(key: ledger.keys.identityIndexKey)
+            let vocabulary = Vocabulary.standard
+            try ledger.environment.read { txn in
+                var batch: [ReplayedEvent] = []
+                batch.reserveCapacity(Self.batchSize)
+                try ledger.log.forEachRecord(in: txn) { sequence, bytes in
+                    // Records appended after the replay began are not the replaying transaction's.
+                    guard sequence < size else { return }
+                    let stored = try StoredEvent(sequence: sequence, bytes: bytes)
+                    var digests: [Digest?] = []
+                    for (index, item) in stored.items.enumerated() {
+                        guard vocabulary.fields[item.field]?.type == .personalIdentityCode,
+                            let value = try stored.value(ofItem: index, vault: ledger.vault, in: txn)
+                        else {
+                            digests.append(nil)
+                            continue
+                        }
+                        digests.append(try IdentityIndex.digest(of: value, using: identityIndex))
+                    }
+                    batch.append(
+                        ReplayedEvent(
+                            sequence: sequence, event: stored.event, recordedAt: stored.record.recordedAt,
+                            identityDigests: digests))
+                    if batch.count == Self.batchSize {
+                        guard queue.push(batch) else { throw Stopped() }
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty { guard queue.push(batch) else { throw Stopped() } }
+            }
+            queue.finish(error: nil)
+        } catch {
+            queue.finish(error: error)
+        }
     }
 }

@@ -1,0 +1,65 @@
+import Foundation
+
+/// A bounded hand-over from one producer thread to one consumer: the import's parsed batches, the
+/// replay's decoded records. The producer waits while it is `capacity` ahead; the consumer can cancel,
+/// which releases a waiting producer.
+final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
+    // @unchecked: every field is read and written only while `condition` is locked.
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private var finished = false
+    private var cancelled = false
+    private var failure: Error?
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Waits for room; false when the consumer has gone away.
+    func push(_ item: Element) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.count >= capacity && !cancelled { condition.wait() }
+        guard !cancelled else { return false }
+        items.append(item)
+        condition.broadcast()
+        return true
+    }
+
+    /// The producer is done, with the error that stopped it if any.
+    func finish(error: Error?) {
+        condition.lock()
+        finished = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next item, `nil` at the end; rethrows the producer's error.
+    func pop() throws -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty && !finished { condition.wait() }
+        if !items.isEmpty {
+            let item = items.removeFirst()
+            condition.broadcast()
+            return item
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    /// Waits until the producer has called ``finish(error:)``: after ``cancel()``, so that nothing it
+    /// holds (a read transaction) outlives the consumer's own transaction.
+    func waitUntilFinished() {
+        condition.lock()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+}
