@@ -1,15 +1,16 @@
 import Foundation
 
-/// One `mdb_put` as a committed write transaction made it: the database's name, the bytes and the
-/// put flags.
+/// One `mdb_put` (or, when `isDelete`, one deletion of `key`) as a committed write transaction made
+/// it: the database's name, the bytes and the put flags.
 public struct CapturedPut: Sendable {
     public let database: String
     public let key: [UInt8]
     public let value: [UInt8]
     public let flags: PutFlags
+    public let isDelete: Bool
 }
 
-/// Records every put of the write transactions an environment commits, in order, one list per
+/// Records every put and delete of the write transactions an environment commits, in order, one list per
 /// transaction. The benchmark replays them through LMDB's C API to measure what LMDB alone costs for
 /// exactly our writes, so that the ratio to it is our own overhead. Puts of a transaction that is
 /// aborted (a dry run, a map-full retry, a thrown error) are dropped with it.
@@ -38,7 +39,15 @@ public final class PutCapture: @unchecked Sendable {
     }
 
     func record(_ database: Database, key: [UInt8], value: [UInt8], flags: PutFlags) {
-        lock.withLock { pending.append(CapturedPut(database: database.name, key: key, value: value, flags: flags)) }
+        lock.withLock {
+            pending.append(CapturedPut(database: database.name, key: key, value: value, flags: flags, isDelete: false))
+        }
+    }
+
+    func recordDelete(_ database: Database, key: [UInt8]) {
+        lock.withLock {
+            pending.append(CapturedPut(database: database.name, key: key, value: [], flags: [], isDelete: true))
+        }
     }
 
     func transactionCommitted() {

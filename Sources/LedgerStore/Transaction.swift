@@ -61,6 +61,18 @@ public final class Transaction {
         capture?.record(database, key: key, value: value, flags: flags)
     }
 
+    /// Stores bytes lent in place (a value read from another entry, say) under `key`, without first
+    /// copying them into an array.
+    func put(_ database: Database, key: [UInt8], bytes: UnsafeRawBufferPointer, flags: PutFlags = []) throws {
+        let code = key.withUnsafeBytes { keyBytes -> Int32 in
+            var k = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            var v = MDB_val(mv_size: bytes.count, mv_data: UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+            return mdb_put(handle, database.handle, &k, &v, flags.rawValue)
+        }
+        try check(code, "mdb_put(\(database.name))")
+        capture?.record(database, key: key, value: Array(bytes), flags: flags)
+    }
+
     /// Removes `key` (and, in a `duplicateSort` database, all its values). Returns false when the
     /// key was not there. The corresponding C function is `mdb_del`.
     @discardableResult
@@ -71,6 +83,7 @@ public final class Transaction {
         }
         if code == MDB_NOTFOUND { return false }
         try check(code, "mdb_del(\(database.name))")
+        capture?.recordDelete(database, key: key)
         return true
     }
 

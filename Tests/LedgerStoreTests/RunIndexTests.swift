@@ -1,0 +1,318 @@
+import Foundation
+import Testing
+
+@testable import LedgerStore
+
+/// A run index in a fresh environment, with a second index object over the same database (as another
+/// process would have: its own filter cache).
+private struct RunIndexFixture {
+    let environment: Environment
+    let index: RunIndex
+    let twin: RunIndex
+
+    init(_ path: String, scope: FilterScope = .throughFirstZero, fanIn: Int = 4, mapSize: Int = 1 << 30) throws {
+        environment = try Environment(path: path, options: EnvironmentOptions(mapSize: mapSize))
+        let database = try environment.openDatabases([("index", [])])[0]
+        index = RunIndex(database: database, scope: scope, fanIn: fanIn)
+        twin = RunIndex(database: database, scope: scope, fanIn: fanIn)
+    }
+}
+
+/// Keys shaped like the projections': a 0-terminated subject, then a suffix.
+private func key(subject: Int, suffix: Int) -> [UInt8] {
+    Array("person-\(subject)".utf8) + [0] + BigEndian.bytes(UInt32(suffix))
+}
+
+private struct Aborted: Error {}
+
+@Suite("RunIndex: sorted runs with filters, checked against a model")
+struct RunIndexTests {
+    @Test("random puts, lookups and scans over 300 transactions, some aborted, match a dictionary")
+    func matchesAModel() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path)
+            var model: [[UInt8]: [UInt8]] = [:]
+            var random = SplitMix64(seed: 42)
+            var merges = 0
+            for round in 0..<300 {
+                // Alternate between the two index objects, as two processes would.
+                let index = round % 3 == 0 ? fixture.twin : fixture.index
+                let abort = round % 17 == 5
+                var working = model
+                do {
+                    try fixture.environment.write { txn in
+                        working = model
+                        let writer = try index.writer(in: txn)
+                        let puts = Int(random.next() % 40) + (round % 50 == 0 ? 2_000 : 0)
+                        for _ in 0..<puts {
+                            let k = key(subject: Int(random.next() % 60), suffix: Int(random.next() % 30))
+                            let v = Array("value \(round) \(random.next() % 1000)".utf8)
+                            writer.put(k, v)
+                            working[k] = v
+                        }
+                        // Reads inside the transaction see its own pending puts.
+                        for _ in 0..<10 {
+                            let k = key(subject: Int(random.next() % 60), suffix: Int(random.next() % 30))
+                            #expect(try writer.get(k) == working[k])
+                        }
+                        let subject = Int(random.next() % 60)
+                        let prefix = Array("person-\(subject)".utf8) + [0]
+                        let expected = working.filter { $0.key.starts(with: prefix) }.sorted {
+                            compareBytes($0.key, $1.key) < 0
+                        }
+                        #expect(
+                            try writer.entries(withPrefix: prefix)
+                                == expected.map { RunEntry(key: $0.key, value: $0.value) })
+                        let runsBefore = writer.reader.directory.runs.count
+                        try writer.flush()
+                        if writer.reader.directory.runs.count < runsBefore + 1 { merges += 1 }
+                        if abort { throw Aborted() }
+                    }
+                    model = working
+                } catch is Aborted {}
+                if round % 25 == 0 {
+                    try checkAgainst(model, fixture)
+                }
+            }
+            try checkAgainst(model, fixture)
+            #expect(merges > 10, "the rounds were meant to merge runs")
+        }
+    }
+
+    private func checkAgainst(_ model: [[UInt8]: [UInt8]], _ fixture: RunIndexFixture) throws {
+        try fixture.environment.read { txn in
+            let reader = try fixture.index.reader(in: txn)
+            for (k, v) in model { #expect(try reader.get(k) == v) }
+            #expect(try reader.get(key(subject: 999, suffix: 1)) == nil)
+            for subject in 0..<60 {
+                let prefix = Array("person-\(subject)".utf8) + [0]
+                let expected = model.filter { $0.key.starts(with: prefix) }.sorted { compareBytes($0.key, $1.key) < 0 }
+                #expect(try reader.entries(withPrefix: prefix).map(\.key) == expected.map(\.key))
+            }
+            // Every stored entry is inside a listed run, counted and admitted by its filter. Keys
+            // overwritten in a newer run are still stored in the older one until they merge.
+            var seen: [[UInt8]: Int] = [:]
+            let stored = try fixture.index.scanChecking(in: txn) { key, _ in seen[Array(key), default: 0] += 1 }
+            #expect(Set(seen.keys) == Set(model.keys))
+            #expect(stored == (try fixture.index.entryCount(in: txn)))
+            // The weights count flushes in base fanIn: fewer than fanIn runs of each weight, powers of
+            // fanIn, growing with age.
+            let runs = try fixture.index.runs(in: txn)
+            let weights = Dictionary(grouping: runs, by: \.weight)
+            #expect(weights.values.allSatisfy { $0.count < fixture.index.fanIn }, "\(runs.map(\.weight))")
+            #expect(zip(runs, runs.dropFirst()).allSatisfy { $0.weight <= $1.weight }, "\(runs.map(\.weight))")
+        }
+    }
+
+    @Test("a hundred thousand keys in 200 flushes merge into a few runs and all stay findable")
+    func manyFlushesMerge() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path, scope: .wholeKey)
+            var random = SplitMix64(seed: 7)
+            var keys: [[UInt8]] = []
+            for _ in 0..<200 {
+                try fixture.environment.write { txn in
+                    let writer = try fixture.index.writer(in: txn)
+                    for _ in 0..<500 {
+                        let k = BigEndian.bytes(random.next()) + BigEndian.bytes(random.next())
+                        keys.append(k)
+                        writer.put(k, Array(k.reversed()))
+                    }
+                    try writer.flush()
+                }
+            }
+            try fixture.environment.read { txn in
+                let runs = try fixture.index.runs(in: txn)
+                #expect(runs.count <= 12, "\(runs.map(\.entries))")
+                let stored = try fixture.index.scanChecking(in: txn) { _, _ in }
+                #expect(stored == 100_000)
+                let reader = try fixture.index.reader(in: txn)
+                for k in keys.prefix(3_000) { #expect(try reader.get(k) == Array(k.reversed())) }
+                var misses = 0
+                for _ in 0..<3_000 where try reader.get(BigEndian.bytes(random.next()) + [1]) != nil { misses += 1 }
+                #expect(misses == 0)
+                // Filters keep lookups from visiting most runs: far fewer reads than runs × lookups.
+                let before = txn.readCount
+                for _ in 0..<1_000 {
+                    _ = try reader.get(BigEndian.bytes(random.next()) + BigEndian.bytes(random.next()))
+                }
+                #expect(txn.readCount - before < 1_000 * runs.count / 5)
+            }
+            try fixture.environment.write { txn in try fixture.index.compactFully(in: txn) }
+            try fixture.environment.read { txn in
+                #expect(try fixture.index.runs(in: txn).count == 1)
+                let stored = try fixture.index.scanChecking(in: txn) { _, _ in }
+                #expect(stored == 100_000)
+                let reader = try fixture.index.reader(in: txn)
+                for k in keys.suffix(1_000) { #expect(try reader.get(k) == Array(k.reversed())) }
+            }
+        }
+    }
+
+    @Test("values of overflow-page size survive merges (cursors stay valid while the merge appends)")
+    func largeValuesMerge() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path)
+            var expected: [[UInt8]: [UInt8]] = [:]
+            for round in 0..<20 {
+                try fixture.environment.write { txn in
+                    let writer = try fixture.index.writer(in: txn)
+                    for item in 0..<64 {
+                        let k = key(subject: item % 9, suffix: round * 100 + item)
+                        let v = [UInt8](
+                            repeating: UInt8(truncatingIfNeeded: round &* 31 &+ item), count: item % 5 == 0 ? 9_000 : 40
+                        )
+                        writer.put(k, v)
+                        expected[k] = v
+                    }
+                    try writer.flush()
+                }
+            }
+            try fixture.environment.read { txn in
+                var seen = 0
+                try fixture.index.scanChecking(in: txn) { key, value in
+                    #expect(expected[Array(key)] == Array(value))
+                    seen += 1
+                }
+                #expect(seen == expected.count)
+            }
+        }
+    }
+
+    @Test("a newer run's value wins, before and after the runs merge")
+    func newestWins() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path, scope: .wholeKey, fanIn: 2)
+            let k = Array("unit".utf8)
+            for version in 0..<7 {
+                try fixture.environment.write { txn in
+                    let writer = try fixture.index.writer(in: txn)
+                    writer.put(k, [UInt8(version)])
+                    writer.put(Array("other \(version)".utf8), [1])
+                    try writer.flush()
+                }
+                try fixture.environment.read { txn in
+                    let reader = try fixture.index.reader(in: txn)
+                    #expect(try reader.get(k) == [UInt8(version)])
+                }
+            }
+            try fixture.environment.write { txn in try fixture.index.compactFully(in: txn) }
+            try fixture.environment.read { txn in
+                let reader = try fixture.index.reader(in: txn)
+                #expect(try reader.get(k) == [6])
+                let stored = try fixture.index.scanChecking(in: txn) { _, _ in }
+                #expect(stored == 8)
+            }
+        }
+    }
+
+    @Test("emptying keeps run numbers growing, so a cached filter is never taken for another run's")
+    func emptyingKeepsNumbering() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path)
+            func write(_ subject: Int) throws {
+                try fixture.environment.write { txn in
+                    let writer = try fixture.index.writer(in: txn)
+                    writer.put(key(subject: subject, suffix: 1), [1])
+                    try writer.flush()
+                }
+            }
+            try write(1)
+            let before = try fixture.environment.read { try fixture.index.runs(in: $0) }
+            try fixture.environment.write { try fixture.index.empty(in: $0) }
+            try write(2)
+            try fixture.environment.read { txn in
+                let after = try fixture.index.runs(in: txn)
+                #expect(after.count == 1 && after[0].id > before[0].id)
+                let reader = try fixture.index.reader(in: txn)
+                #expect(try reader.get(key(subject: 1, suffix: 1)) == nil)
+                #expect(try reader.get(key(subject: 2, suffix: 1)) == [1])
+            }
+            // The writer's cache (filled in the first transaction) agrees.
+            try fixture.environment.write { txn in
+                let writer = try fixture.index.writer(in: txn)
+                #expect(try writer.get(key(subject: 2, suffix: 1)) == [1])
+            }
+        }
+    }
+
+    @Test("damage is reported: a stray entry, a run whose count is wrong, a missing filter")
+    func damageIsReported() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path)
+            try fixture.environment.write { txn in
+                let writer = try fixture.index.writer(in: txn)
+                for item in 0..<10 { writer.put(key(subject: item, suffix: item), [UInt8(item)]) }
+                try writer.flush()
+            }
+            let run = try fixture.environment.read { try fixture.index.runs(in: $0)[0].id }
+            func damaged(_ change: (Transaction) throws -> Void) throws -> String? {
+                var problem: String?
+                try fixture.environment.writeAndDiscard { txn in
+                    try change(txn)
+                    do { try fixture.index.scanChecking(in: txn) { _, _ in } } catch let damage as RunIndexDamage {
+                        problem = damage.problem
+                    }
+                }
+                return problem
+            }
+            #expect(try damaged { _ in } == nil)
+            let database = fixture.index.database
+            let unlisted = try damaged { try $0.put(database, key: BigEndian.bytes(run + 5) + [1], value: [1]) }
+            #expect(unlisted?.contains("does not list") == true, "\(unlisted ?? "nothing")")
+            let extra = try damaged {
+                try $0.put(database, key: BigEndian.bytes(run) + key(subject: 3, suffix: 999), value: [1])
+            }
+            #expect(extra?.contains("entries where its directory says") == true, "\(extra ?? "nothing")")
+            let noFilter = try damaged { try $0.delete(database, key: RunIndex.filterKey(run)) }
+            #expect(noFilter?.contains("no filter") == true, "\(noFilter ?? "nothing")")
+            let emptyFilter = try damaged {
+                try $0.put(database, key: RunIndex.filterKey(run), value: [UInt8](repeating: 0, count: 64))
+            }
+            #expect(emptyFilter?.contains("filter leaves out") == true, "\(emptyFilter ?? "nothing")")
+            let directory = try damaged { try $0.put(database, key: RunIndex.directoryKey, value: [9, 9]) }
+            #expect(directory?.contains("malformed") == true, "\(directory ?? "nothing")")
+        }
+    }
+
+    @Test("the directory's encoding round-trips and refuses what it cannot be")
+    func directoryEncoding() {
+        var directory = RunDirectory()
+        directory.nextRunID = 9
+        directory.nextRecency = 20
+        directory.runs = [
+            RunDescriptor(id: 8, recency: 19, weight: 1, entries: 5),
+            RunDescriptor(id: 3, recency: 4, weight: 16, entries: 4_100),
+        ]
+        #expect(RunDirectory(decoding: directory.encoded()) == directory)
+        var wrongOrder = directory
+        wrongOrder.runs.reverse()
+        #expect(RunDirectory(decoding: wrongOrder.encoded()) == nil)
+        #expect(RunDirectory(decoding: Array(directory.encoded().dropLast())) == nil)
+        var reused = directory
+        reused.nextRunID = 8
+        #expect(RunDirectory(decoding: reused.encoded()) == nil)
+        #expect(RunIndexWriter.mergeableGroup(directory.runs, fanIn: 2) == nil)
+        let four = (0..<4).map { RunDescriptor(id: UInt32(9 - $0), recency: UInt64(30 - $0), weight: 4, entries: 9) }
+        #expect(RunIndexWriter.mergeableGroup(four + directory.runs, fanIn: 4) == 0..<4)
+        #expect(RunIndexWriter.mergeableGroup(Array(four.prefix(3)) + directory.runs, fanIn: 4) == nil)
+    }
+
+    @Test("a filter admits every key it holds and about 1 % of others")
+    func filterRates() {
+        var random = SplitMix64(seed: 3)
+        let members = (0..<20_000).map { _ in BigEndian.bytes(random.next()) }
+        let filter = RunFilter.build(hashes: members.map(RunFilter.hash))
+        #expect(filter.count == RunFilter.blockCount(forKeys: 20_000) * RunFilter.blockBytes)
+        filter.withUnsafeBytes { bits in
+            #expect(members.allSatisfy { RunFilter.mayContain(RunFilter.hash($0), filter: bits) })
+            let strangers = (0..<100_000).filter { _ in
+                RunFilter.mayContain(RunFilter.hash(BigEndian.bytes(random.next())), filter: bits)
+            }
+            #expect(strangers.count < 3_000, "false-positive rate \(Double(strangers.count) / 1e3) %")
+        }
+        // Known answers pin the hash down for auditors' own implementations (docs/FORMAT.md).
+        #expect(RunFilter.hash(Array("".utf8)) == RunFilter.mix(0xcbf2_9ce4_8422_2325))
+        #expect(RunFilter.hash(Array("person-1\u{0}".utf8)) == 0x950b_bb92_d9d2_9121)
+    }
+}
