@@ -141,6 +141,7 @@ public final class Environment: @unchecked Sendable {
         while true {
             let outcome: T? = try mapLock.withShared {
                 guard let txn = try begin(flags: UInt32(MDB_RDONLY)) else { return nil }
+                defer { txn.releaseDerivedState() }
                 let result: T
                 do {
                     result = try body(txn)
@@ -161,8 +162,9 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Runs `body` in the write transaction (one at a time across all processes). Returning commits
-    /// (durably, unless the environment was configured otherwise); throwing aborts. When the map is
-    /// full the transaction is aborted, the map grown, and `body` run again.
+    /// (durably, unless the environment was configured otherwise), after the transaction's
+    /// ``Transaction/beforeCommit(_:)`` hooks; throwing aborts. When the map is full the transaction is
+    /// aborted, the map grown, and `body` run again.
     public func write<T>(_ body: (Transaction) throws -> T) throws -> T {
         try write(commit: true, body)
     }
@@ -177,9 +179,11 @@ public final class Environment: @unchecked Sendable {
         while true {
             let attempt: WriteAttempt<T> = try mapLock.withShared {
                 guard let txn = try begin(flags: 0) else { return .mapResized }
+                defer { txn.releaseDerivedState() }
                 let result: T
                 do {
                     result = try body(txn)
+                    if commit { try txn.runCommitHooks() }
                 } catch let error as LMDBError where error.isMapFull {
                     mdb_txn_abort(txn.handle)
                     txn.capture?.transactionAborted()

@@ -80,15 +80,30 @@ public final class RunIndex: Sendable {
         return directory
     }
 
-    /// A view of the index as `txn` sees it. It must not outlive the transaction.
+    /// The view of the index as `txn` sees it, one per transaction. It must not outlive the
+    /// transaction. In a write transaction it does not see the writer's pending puts: use ``view(in:)``.
     public func reader(in txn: Transaction) throws -> RunIndexReader {
-        try RunIndexReader(index: self, txn: txn, directory: directory(in: txn))
+        if txn.isWritable { return try writer(in: txn).reader }
+        return try txn.memo(for: self) { try RunIndexReader(index: self, txn: txn, directory: directory(in: txn)) }
     }
 
-    /// Collects puts for one write transaction; ``RunIndexWriter/flush()`` stores them.
+    /// The write transaction's puts to this index, one writer per transaction, shared by every caller
+    /// so that each sees the others' pending puts. They are stored as one run by
+    /// ``RunIndexWriter/flush()``, which runs by itself before the transaction commits.
     public func writer(in txn: Transaction) throws -> RunIndexWriter {
         precondition(txn.isWritable, "a run index writer needs a write transaction")
-        return RunIndexWriter(reader: try reader(in: txn))
+        return try txn.memo(for: self) {
+            let writer = RunIndexWriter(
+                reader: try RunIndexReader(index: self, txn: txn, directory: directory(in: txn)))
+            txn.beforeCommit { try writer.flush() }
+            return writer
+        }
+    }
+
+    /// What `txn` sees: the writer (stored runs and pending puts) in a write transaction, the reader
+    /// otherwise.
+    public func view(in txn: Transaction) throws -> any RunIndexView {
+        txn.isWritable ? try writer(in: txn) : try reader(in: txn)
     }
 
     /// The runs, newest first.
@@ -100,6 +115,9 @@ public final class RunIndex: Sendable {
     /// Removes every run. Run numbers and recencies carry on from where they were, so a number is
     /// never given to two different runs (filters are cached by run number).
     public func empty(in txn: Transaction) throws {
+        // Puts made before emptying are emptied with the rest.
+        txn.existingMemo(for: self, as: RunIndexWriter.self)?.abandon()
+        txn.forgetMemo(for: self)
         let old = try directory(in: txn)
         try txn.empty(database)
         var emptied = RunDirectory()
@@ -110,6 +128,11 @@ public final class RunIndex: Sendable {
 
     /// Merges every run into one, as a rebuild finishes: the layout that reads fastest.
     public func compactFully(in txn: Transaction) throws {
+        if let writer = txn.existingMemo(for: self, as: RunIndexWriter.self) {
+            try writer.flush()
+            writer.abandon()
+        }
+        txn.forgetMemo(for: self)
         var directory = try directory(in: txn)
         guard directory.runs.count > 1 else { return }
         try RunMerger(index: self, txn: txn).merge(0..<directory.runs.count, in: &directory)
@@ -177,9 +200,17 @@ public final class RunIndex: Sendable {
     }
 }
 
+/// Lookups and prefix scans over a ``RunIndex`` as one transaction sees it.
+public protocol RunIndexView: AnyObject {
+    /// The value of `key` in the newest run (or pending put) holding it, copied out.
+    func get(_ key: [UInt8]) throws -> [UInt8]?
+    /// Every entry whose key starts with `prefix`, in key order, the newest value of each key.
+    func entries(withPrefix prefix: [UInt8]) throws -> [RunEntry]
+}
+
 /// A read view of a ``RunIndex`` in one transaction: point lookups and prefix scans over every run,
 /// the newest run's value winning where runs share a key.
-public final class RunIndexReader {
+public final class RunIndexReader: RunIndexView {
     let index: RunIndex
     let txn: Transaction
     private(set) var directory: RunDirectory
@@ -343,7 +374,7 @@ func compareBytes(_ a: [UInt8], _ b: [UInt8]) -> Int {
 
 /// A write transaction's puts to one ``RunIndex``, readable (with the stored runs) before they are
 /// stored, and stored as one new run by ``flush()``.
-public final class RunIndexWriter {
+public final class RunIndexWriter: RunIndexView {
     public let reader: RunIndexReader
     private var pending: [[UInt8]: [UInt8]] = [:]
     /// The pending keys by filter key, for prefix scans; only kept for `.throughFirstZero` indexes.
@@ -352,9 +383,18 @@ public final class RunIndexWriter {
     init(reader: RunIndexReader) { self.reader = reader }
 
     public var pendingCount: Int { pending.count }
+    /// Set once the index has been emptied or compacted under this writer: its flush does nothing.
+    private var isAbandoned = false
+
+    func abandon() {
+        isAbandoned = true
+        pending.removeAll()
+        pendingByFilterKey.removeAll()
+    }
 
     /// Sets `key` to `value` (replacing a pending put of the same key).
     public func put(_ key: [UInt8], _ value: [UInt8]) {
+        precondition(!isAbandoned, "the index was emptied or compacted: ask it for a new writer")
         let isNew = pending.updateValue(value, forKey: key) == nil
         if isNew, reader.index.scope == .throughFirstZero {
             let length = key.withUnsafeBytes { reader.index.scope.filterKeyLength($0) ?? key.count }
@@ -386,7 +426,7 @@ public final class RunIndexWriter {
     /// Stores the pending puts as one new run, merges runs as the size classes require, and stores the
     /// directory. Call it once the transaction's puts are done, before it commits.
     public func flush() throws {
-        guard !pending.isEmpty else { return }
+        guard !pending.isEmpty, !isAbandoned else { return }
         let index = reader.index
         let txn = reader.txn
         var directory = reader.directory

@@ -14,6 +14,10 @@ public final class Transaction {
     public private(set) var readCount = 0
     /// Where the puts go when the environment is being measured.
     let capture: PutCapture?
+    /// Objects derived once per transaction (a run index's reader or writer), by owner.
+    private var memos: [ObjectIdentifier: AnyObject] = [:]
+    /// Work that must be done before the transaction commits, in order of registration.
+    private var commitHooks: [() throws -> Void] = []
 
     init(handle: OpaquePointer, isWritable: Bool, capture: PutCapture? = nil) {
         self.handle = handle
@@ -22,6 +26,47 @@ public final class Transaction {
     }
 
     func countRead() { readCount += 1 }
+
+    /// The object `owner` keeps for this transaction, made by `make` the first time it is asked for.
+    public func memo<T: AnyObject>(for owner: AnyObject, _ make: () throws -> T) rethrows -> T {
+        let key = ObjectIdentifier(owner)
+        if let known = memos[key] as? T { return known }
+        let made = try make()
+        memos[key] = made
+        return made
+    }
+
+    /// What `owner` keeps for this transaction, if anything yet.
+    public func existingMemo<T: AnyObject>(for owner: AnyObject, as type: T.Type) -> T? {
+        memos[ObjectIdentifier(owner)] as? T
+    }
+
+    /// Forgets what `owner` kept for this transaction.
+    public func forgetMemo(for owner: AnyObject) { memos[ObjectIdentifier(owner)] = nil }
+
+    /// Drops the memos and hooks when the transaction ends, committed or not: they may refer back to
+    /// the transaction.
+    func releaseDerivedState() {
+        memos.removeAll()
+        commitHooks.removeAll()
+    }
+
+    /// Registers work to run when the transaction's closure returns, before it commits (not when it is
+    /// aborted or discarded). A hook that throws aborts the transaction.
+    public func beforeCommit(_ hook: @escaping () throws -> Void) {
+        precondition(isWritable, "only a write transaction commits changes")
+        commitHooks.append(hook)
+    }
+
+    func runCommitHooks() throws {
+        // A hook may register another (a flush that creates a writer); run until none is left.
+        var next = 0
+        while next < commitHooks.count {
+            try commitHooks[next]()
+            next += 1
+        }
+        commitHooks.removeAll()
+    }
 
     /// The value stored under `key`, copied out of the map, or `nil` when there is none.
     /// The corresponding C function is `mdb_get`.

@@ -9,8 +9,6 @@ public enum PreparedLine: Sendable {
 public struct PreparedEvent: Sendable {
     /// The event, slimmed: its JSON is no longer needed once the fields below are derived.
     let event: DomainEvent
-    /// The keyed digest of the canonical form, for idempotency.
-    let digest: Digest
     /// The canonical form as stored: each ingested value replaced by its sealed box's index.
     let storedCanonical: [UInt8]
     /// Per ingested item: the canonical JSON of its value, the plaintext to seal.
@@ -20,16 +18,14 @@ public struct PreparedEvent: Sendable {
 }
 
 /// The checks that need only the event itself, run before (and outside) the write transaction:
-/// parsing, the envelope rules, the canonical form and its keyed digest. One preparer belongs to one
-/// thread (its HMAC context is not shared).
+/// parsing, the envelope rules, the canonical and stored forms, the identity-index digests. One
+/// preparer belongs to one thread (its HMAC context is not shared).
 public final class EventPreparer {
     /// Lines longer than this are refused without being parsed.
     public static let maxLineBytes = 1 << 20
-    private let idempotency: HMACSHA256
     private let identityIndex: HMACSHA256
 
     public init(keys: LedgerKeys) throws {
-        idempotency = try HMACSHA256(key: keys.idempotencyKey)
         identityIndex = try HMACSHA256(key: keys.identityIndexKey)
     }
 
@@ -64,11 +60,9 @@ public final class EventPreparer {
     }
 
     private func prepared(_ event: DomainEvent) throws -> PreparedEvent {
-        let digest = try idempotency.authenticate(event.envelope.canonical)
         guard case .ingested(let ingestion) = event.payload, event.envelope.subject != nil else {
             return PreparedEvent(
-                event: event.slimmed(), digest: digest, storedCanonical: event.envelope.canonical, plaintexts: [],
-                identityDigests: [])
+                event: event.slimmed(), storedCanonical: event.envelope.canonical, plaintexts: [], identityDigests: [])
         }
         let vocabulary = Vocabulary.standard
         var storedItems: [JSONValue] = []
@@ -83,13 +77,8 @@ public final class EventPreparer {
                 isIdentityCode ? try item.value.flatMap { try IdentityIndex.digest(of: $0, using: identityIndex) } : nil)
         }
         return PreparedEvent(
-            event: event.slimmed(), digest: digest,
+            event: event.slimmed(),
             storedCanonical: StoredForm.replacingItems(of: event.envelope, with: storedItems), plaintexts: plaintexts,
             identityDigests: identityDigests)
-    }
-
-    /// The keyed digest of an event's canonical form, as the idempotency database stores it.
-    public func digest(of canonical: [UInt8]) throws -> Digest {
-        try idempotency.authenticate(canonical)
     }
 }

@@ -1,54 +1,108 @@
 /// The bytes stored for one event in `log.records`, and hashed as its Merkle leaf.
 ///
-/// Version 1, all integers big-endian:
+/// Version 2, all integers big-endian:
 ///
 /// | offset | size | content |
 /// | --- | --- | --- |
-/// | 0 | 1 | format version, `0x01` |
+/// | 0 | 1 | format version, `0x02` |
 /// | 1 | 8 | recorded at: microseconds since 1970-01-01T00:00:00Z, signed |
 /// | 9 | 4 | length E of the canonical event |
-/// | 13 | E | the event's canonical JSON (``CanonicalJSON``), UTF-8 |
+/// | 13 | E | the event's canonical JSON (``CanonicalJSON``), UTF-8, values replaced by their seals' indexes |
 /// | 13+E | 4 | length S of the sealed section |
-/// | 17+E | S | sealed values (none yet: S = 0) |
+/// | 17+E | S | the sealed values (``SealedValue``); S = 0 when the event carries none |
+/// | 17+E+S | 4 | length R of the resolution section |
+/// | 21+E+S | R | what the ledger resolved when it recorded the event (``Resolution``); R = 0 when nothing |
 public struct EventRecord: Equatable, Sendable {
-    public static let formatVersion: UInt8 = 1
+    public static let formatVersion: UInt8 = 2
 
     /// When the ledger committed the event, in microseconds since the Unix epoch.
     public let recordedAt: Int64
-    /// The event's canonical JSON.
+    /// The event's canonical JSON in its stored form.
     public let canonicalEvent: [UInt8]
-    /// Sealed personal values; empty in format version 1.
+    /// The sealed section.
     public let sealed: [UInt8]
+    /// The resolution section.
+    public let resolution: [UInt8]
 
-    public init(recordedAt: Int64, canonicalEvent: [UInt8], sealed: [UInt8] = []) {
+    public init(recordedAt: Int64, canonicalEvent: [UInt8], sealed: [UInt8] = [], resolution: [UInt8] = []) {
         self.recordedAt = recordedAt
         self.canonicalEvent = canonicalEvent
         self.sealed = sealed
+        self.resolution = resolution
     }
 
     public func encoded() -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(17 + canonicalEvent.count + sealed.count)
+        out.reserveCapacity(21 + canonicalEvent.count + sealed.count + resolution.count)
         out.append(Self.formatVersion)
         out.append(contentsOf: BigEndian.bytes(UInt64(bitPattern: recordedAt)))
         out.append(contentsOf: BigEndian.bytes(UInt32(canonicalEvent.count)))
         out.append(contentsOf: canonicalEvent)
         out.append(contentsOf: BigEndian.bytes(UInt32(sealed.count)))
         out.append(contentsOf: sealed)
+        out.append(contentsOf: BigEndian.bytes(UInt32(resolution.count)))
+        out.append(contentsOf: resolution)
         return out
     }
 
     /// Decodes stored bytes; `nil` when they are not a well-formed record of a known version.
     public init?(decoding bytes: [UInt8]) {
-        guard bytes.count >= 17, bytes[0] == Self.formatVersion,
+        guard bytes.count >= 21, bytes[0] == Self.formatVersion,
             let recordedAt = BigEndian.uint64(bytes, at: 1),
             let eventLength = BigEndian.uint32(bytes, at: 9).map(Int.init),
-            bytes.count >= 17 + eventLength,
+            bytes.count >= 21 + eventLength,
             let sealedLength = BigEndian.uint32(bytes, at: 13 + eventLength).map(Int.init),
-            bytes.count == 17 + eventLength + sealedLength
+            bytes.count >= 21 + eventLength + sealedLength,
+            let resolutionLength = BigEndian.uint32(bytes, at: 17 + eventLength + sealedLength).map(Int.init),
+            bytes.count == 21 + eventLength + sealedLength + resolutionLength
         else { return nil }
         self.recordedAt = Int64(bitPattern: recordedAt)
         self.canonicalEvent = Array(bytes[13..<13 + eventLength])
-        self.sealed = Array(bytes[(17 + eventLength)...])
+        self.sealed = Array(bytes[(17 + eventLength)..<(17 + eventLength + sealedLength)])
+        self.resolution = Array(bytes[(21 + eventLength + sealedLength)...])
+    }
+}
+
+/// What the ledger decided when it recorded an event and the event alone does not say, kept in the
+/// record (and so under the Merkle tree) rather than only in a projection: for a disclosure, the
+/// version of each field it sent. Art. 19 notifications rest on it, and every projection can then be
+/// derived from each record on its own.
+///
+/// Encoding: N (4 bytes), then N times the version sent for `payload.fields[i]`: the sequence number
+/// of the ingestion that carried it (8 bytes) and the item's index in it (2 bytes). Big-endian.
+public struct Resolution: Equatable, Sendable {
+    public struct Version: Equatable, Sendable {
+        public let sequence: UInt64
+        public let item: Int
+    }
+
+    public let versions: [Version]
+
+    public init(versions: [Version]) { self.versions = versions }
+
+    public func encoded() -> [UInt8] {
+        guard !versions.isEmpty else { return [] }
+        var out = BigEndian.bytes(UInt32(versions.count))
+        out.reserveCapacity(4 + versions.count * 10)
+        for version in versions {
+            out += BigEndian.bytes(version.sequence)
+            out += [UInt8(version.item >> 8), UInt8(version.item & 0xff)]
+        }
+        return out
+    }
+
+    /// `nil` when malformed.
+    public init?(decoding bytes: [UInt8]) {
+        guard !bytes.isEmpty else {
+            versions = []
+            return
+        }
+        guard let count = BigEndian.uint32(bytes).map(Int.init), bytes.count == 4 + count * 10 else { return nil }
+        versions = (0..<count).map { index in
+            let offset = 4 + index * 10
+            return Version(
+                sequence: BigEndian.uint64(bytes, at: offset)!,
+                item: Int(bytes[offset + 8]) << 8 | Int(bytes[offset + 9]))
+        }
     }
 }

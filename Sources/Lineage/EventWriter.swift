@@ -5,6 +5,7 @@ struct EventWriter {
     let txn: Transaction
     let appender: LogAppender
     let recordedAt: Int64
+    private let idempotency: RunIndexWriter
     private var dataKeys: [[UInt8]: (id: [UInt8], key: [UInt8])] = [:]
     private var parties = PartyCache()
     private let nonces = NoncePool()
@@ -15,14 +16,15 @@ struct EventWriter {
         self.txn = txn
         self.appender = appender
         self.recordedAt = recordedAt
+        idempotency = try ledger.idempotency.writer(in: txn)
     }
 
     mutating func write(_ prepared: PreparedEvent) throws -> Outcome {
         let event = prepared.event
         let envelope = event.envelope
-        if let stored = try txn.get(ledger.idempotency, key: envelope.id.bytes) {
+        if let stored = try idempotency.get(envelope.id.bytes) {
             let sequence = BigEndian.uint64(stored) ?? 0
-            if Array(stored.dropFirst(8)) == prepared.digest.bytes { return .duplicate(sequence) }
+            if try ledger.record(at: sequence, holds: prepared, in: txn) { return .duplicate(sequence) }
             return .rejected(
                 Rejection(
                     id: envelope.id.description, field: "id", rule: .idConflict,
@@ -34,24 +36,29 @@ struct EventWriter {
             rejection.id = envelope.id.description
             return .rejected(rejection)
         }
+        let sequence = appender.size
+        let resolution =
+            if case .disclosed = event.payload {
+                Resolution(versions: sentVersions.map { Resolution.Version(sequence: $0.sequence, item: $0.item) })
+            } else {
+                Resolution(versions: [])
+            }
         let record = EventRecord(
             recordedAt: recordedAt, canonicalEvent: prepared.storedCanonical,
-            sealed: SealedValue.encode(try seal(prepared)))
-        let sequence = try appender.append(record.encoded())
-        try txn.put(
-            ledger.idempotency, key: envelope.id.bytes, value: BigEndian.bytes(sequence) + prepared.digest.bytes,
-            flags: .noOverwrite)
-        let sent: [Projections.VersionRef]? = if case .disclosed = event.payload { sentVersions } else { nil }
-        try ledger.projections.apply(
-            event, sequence: sequence, recordedAt: recordedAt, in: txn, sentVersions: sent
+            sealed: SealedValue.encode(try seal(prepared, sequence: sequence)), resolution: resolution.encoded())
+        try appender.append(record.encoded())
+        idempotency.put(envelope.id.bytes, BigEndian.bytes(sequence))
+        let entries = try Projections.entries(
+            of: event, sequence: sequence, recordedAt: recordedAt, resolution: resolution
         ) { prepared.identityDigests[$0] }
+        try ledger.projections.store(entries, in: txn)
         if case .partyRegistered(let registration) = event.payload { parties.forget(registration.party) }
         return .appended(sequence)
     }
 
     /// Each ingested value sealed under its erasure unit's data key, bound to the event id, the item
     /// and the key.
-    private mutating func seal(_ prepared: PreparedEvent) throws -> [SealedValue] {
+    private mutating func seal(_ prepared: PreparedEvent, sequence: UInt64) throws -> [SealedValue] {
         let event = prepared.event
         guard case .ingested(let ingestion) = event.payload, let subject = event.envelope.subject else { return [] }
         var sealed: [SealedValue] = []
@@ -59,7 +66,8 @@ struct EventWriter {
         for (index, item) in ingestion.items.enumerated() {
             let category = Vocabulary.standard.fields[item.field]?.category ?? ""
             let unit = Vault.unit(subject: subject, caseID: ingestion.caseID, category: category)
-            let dataKey = try ledger.vault.dataKey(forUnit: unit, in: txn, cache: &dataKeys)
+            let dataKey = try ledger.vault.dataKey(
+                forUnit: unit, creatingFor: sequence, item: index, in: txn, cache: &dataKeys)
             let box = try AESGCM.seal(
                 prepared.plaintexts[index], key: dataKey.key,
                 associatedData: Vault.valueAssociatedData(
@@ -68,6 +76,37 @@ struct EventWriter {
             sealed.append(SealedValue(keyID: dataKey.id, box: box))
         }
         return sealed
+    }
+}
+
+extension Ledger {
+    /// Whether the record at `sequence` holds the event `prepared` describes: the same stored form
+    /// byte for byte and the same values. A value whose data key has been destroyed cannot be compared
+    /// and is taken as the same: an erased value leaves nothing behind to compare with, by design.
+    func record(at sequence: UInt64, holds prepared: PreparedEvent, in txn: Transaction) throws -> Bool {
+        guard let bytes = try log.record(at: sequence, in: txn), let record = EventRecord(decoding: bytes),
+            let sealed = SealedValue.decode(record.sealed)
+        else { throw StoredEvent.Unreadable(description: "record \(sequence) is missing or malformed") }
+        guard record.canonicalEvent == prepared.storedCanonical, sealed.count == prepared.plaintexts.count else {
+            return false
+        }
+        guard case .ingested(let ingestion) = prepared.event.payload else { return sealed.isEmpty }
+        for (index, value) in sealed.enumerated() {
+            guard let key = try vault.dataKey(id: value.keyID, in: txn) else { continue }
+            let plaintext: [UInt8]
+            do {
+                plaintext = try AESGCM.open(
+                    value.box, key: key,
+                    associatedData: Vault.valueAssociatedData(
+                        eventID: prepared.event.envelope.id, item: index, field: ingestion.items[index].field,
+                        keyID: value.keyID))
+            } catch is OpenError {
+                throw StoredEvent.Unreadable(
+                    description: "record \(sequence) has a sealed value that does not authenticate")
+            }
+            if plaintext != prepared.plaintexts[index] { return false }
+        }
+        return true
     }
 }
 

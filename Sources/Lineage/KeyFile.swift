@@ -3,7 +3,8 @@ import Foundation
 /// The ledger's secret keys. They live outside the immutable record, in a file readable by its owner
 /// only: whoever holds them can test guesses against the keyed digests.
 public struct LedgerKeys: Sendable {
-    /// The HMAC-SHA-256 key of the idempotency digests.
+    /// The HMAC-SHA-256 key of the key check and of `verify`'s derived-entries digests (it kept its
+    /// name from when the idempotency index held content digests).
     public let idempotencyKey: [UInt8]
     /// The AES-256-GCM key that wraps every data key (the key-encryption key).
     public let keyEncryptionKey: [UInt8]

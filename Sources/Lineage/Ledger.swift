@@ -13,18 +13,19 @@ public enum Outcome: Equatable, Sendable {
     case wouldAppend(UInt64)
 }
 
-/// The lineage ledger: the append-only event log with its keyed idempotency index, in one LMDB
-/// environment in a directory, with its keys in a separate file.
+/// The lineage ledger: the append-only event log with its idempotency index, in one LMDB environment
+/// in a directory, with its keys in a separate file.
 ///
 /// Databases (see docs/FORMAT.md): `log.records`, `log.merkle` (``AppendOnlyLog``),
-/// `ledger.idempotency` (event id → sequence number ‖ HMAC of the canonical event) and `ledger.meta`.
+/// `ledger.idempotency` (event id → sequence number, a ``RunIndex``: ids arrive in random order),
+/// `ledger.meta`, the vault and the projections.
 public final class Ledger: @unchecked Sendable {
     // @unchecked: the stored properties are immutable and the environment is thread-safe; the HMAC
     // contexts, which are not, are created per call or per thread.
     public static let idempotencyDatabaseName = "ledger.idempotency"
     public static let metaDatabaseName = "ledger.meta"
     public static let keyFileName = "keys.json"
-    static let formatValue = "lineage-ledger/1"
+    static let formatValue = "lineage-ledger/2"
     static let keyCheckLabel = Array("lineage key check v1".utf8)
 
     public let directory: String
@@ -32,7 +33,7 @@ public final class Ledger: @unchecked Sendable {
     public let environment: Environment
     public let log: AppendOnlyLog
     let keys: LedgerKeys
-    let idempotency: Database
+    let idempotency: RunIndex
     let meta: Database
     let vault: Vault
     let projections: Projections
@@ -97,7 +98,7 @@ public final class Ledger: @unchecked Sendable {
             (Vault.keysDatabaseName, []),
         ]
         let databases = try environment.openDatabases(own + Projections.specs)
-        idempotency = databases[0]
+        idempotency = RunIndex(database: databases[0], scope: .wholeKey)
         meta = databases[1]
         vault = Vault(units: databases[2], keys: databases[3], keyEncryptionKey: keys.keyEncryptionKey)
         projections = Projections(
@@ -113,7 +114,7 @@ public final class Ledger: @unchecked Sendable {
     public func makePreparer() throws -> EventPreparer { try EventPreparer(keys: keys) }
 
     /// Writes prepared lines inside the caller's write transaction: rejected lines stay rejected, a
-    /// known id is a duplicate (same digest) or a conflict (other digest), an event that breaks a rule
+    /// known id is a duplicate (same content) or a conflict (other content), an event that breaks a rule
     /// depending on the ledger's state is rejected, anything else is sealed, appended and projected.
     /// The state checks run here, inside the transaction, so that concurrent writers cannot race past
     /// them; each runs before anything of its event is written, so a rejected event leaves nothing.
@@ -149,7 +150,15 @@ public final class Ledger: @unchecked Sendable {
 
     /// Every database this ledger owns, in the order docs/FORMAT.md lists them.
     public var databases: [Database] {
-        log.databases + [idempotency, meta, vault.units, vault.keys] + projections.all
+        log.databases + [idempotency.database, meta, vault.units.database, vault.keys] + projections.all
+    }
+
+    /// The databases kept as sorted runs, by name.
+    var runIndexes: [String: RunIndex] {
+        Dictionary(
+            uniqueKeysWithValues: [idempotency, vault.units, projections.provenance, projections.disclosures].map {
+                ($0.database.name, $0)
+            })
     }
 
     /// The microseconds since the epoch now, the ledger's "recorded at" clock.

@@ -4,7 +4,12 @@ import Foundation
 public struct LedgerStatistics: Sendable {
     public struct DatabaseUsage: Sendable {
         public let name: String
+        /// LMDB's own counts; for a database kept as sorted runs they include its directory and filters.
         public let statistics: DatabaseStatistics
+        /// The entries the database holds: LMDB's count, or for sorted runs the entries of its runs.
+        public let entries: Int
+        /// For a database kept as sorted runs, how many runs it has now.
+        public let runs: Int?
     }
 
     public let head: TreeHead
@@ -17,10 +22,18 @@ public struct LedgerStatistics: Sendable {
 
 extension Ledger {
     public func statistics() throws -> LedgerStatistics {
+        let runIndexes = self.runIndexes
         let (head, usage) = try environment.read { txn in
             (
                 try log.treeHead(in: txn),
-                try databases.map { LedgerStatistics.DatabaseUsage(name: $0.name, statistics: try txn.statistics($0)) }
+                try databases.map { database in
+                    let statistics = try txn.statistics(database)
+                    let runs = try runIndexes[database.name]?.runs(in: txn)
+                    return LedgerStatistics.DatabaseUsage(
+                        name: database.name, statistics: statistics,
+                        entries: runs.map { Int($0.reduce(0) { $0 + $1.entries }) } ?? statistics.entries,
+                        runs: runs?.count)
+                }
             )
         }
         let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/data.mdb")

@@ -153,7 +153,7 @@ private struct QueryContext {
     mutating func value(subject: String, sent: DisclosureEntry.SentVersion) throws -> JSONValue? {
         let key =
             Projections.prefix(subject, sent.field) + BigEndian.bytes(sent.sequence) + Projections.itemBytes(sent.item)
-        guard let bytes = try txn.get(ledger.projections.provenance, key: key),
+        guard let bytes = try ledger.projections.provenance.reader(in: txn).get(key),
             let entry = ProvenanceEntry(decoding: bytes)
         else {
             throw StoredEvent.Unreadable(

@@ -1,12 +1,17 @@
-/// The projections: databases derived from the events, updated in the same write transaction as each
-/// append (so a query never sees an event without them) and rebuildable from the records.
+/// The projections: databases derived from the records, updated in the same write transaction as each
+/// append (so a query never sees an event without them) and rebuildable from the records alone —
+/// every entry follows from one record (``entries(of:sequence:recordedAt:resolution:identityDigest:)``).
 ///
-/// | database | key | value |
-/// | --- | --- | --- |
-/// | `projection.parties` | party ‖ 0x00 ‖ occurredAt (8, sortable) ‖ seq (8) | canonical JSON of the registration |
-/// | `projection.provenance` | subject ‖ 0x00 ‖ field ‖ 0x00 ‖ seq (8) ‖ item (2) | ``ProvenanceEntry`` |
-/// | `projection.disclosures` | subject ‖ 0x00 ‖ seq (8) | ``DisclosureEntry`` (with the versions sent) |
-/// | `projection.identity` | HMAC-SHA-256(identity key, normalised code) (DUPSORT) | subject |
+/// | database | layout | key | value |
+/// | --- | --- | --- | --- |
+/// | `projection.parties` | B-tree | party ‖ 0x00 ‖ occurredAt (8, sortable) ‖ seq (8) | canonical JSON of the registration |
+/// | `projection.provenance` | sorted runs | subject ‖ 0x00 ‖ field ‖ 0x00 ‖ seq (8) ‖ item (2) | ``ProvenanceEntry`` |
+/// | `projection.disclosures` | sorted runs | subject ‖ 0x00 ‖ seq (8) | ``DisclosureEntry`` (with the versions sent) |
+/// | `projection.identity` | B-tree, DUPSORT | HMAC-SHA-256(identity key, normalised code) | subject |
+///
+/// The two keyed by person take one entry (or more) per event at a random place in the key space, so
+/// they are ``RunIndex``es: each write transaction appends one sorted run instead of rewriting a page
+/// per event. Parties and identity codes are few and stay plain B-trees.
 struct Projections: Sendable {
     static let partiesName = "projection.parties"
     static let provenanceName = "projection.provenance"
@@ -17,11 +22,18 @@ struct Projections: Sendable {
     ]
 
     let parties: Database
-    let provenance: Database
-    let disclosures: Database
+    let provenance: RunIndex
+    let disclosures: RunIndex
     let identity: Database
 
-    var all: [Database] { [parties, provenance, disclosures, identity] }
+    init(parties: Database, provenance: Database, disclosures: Database, identity: Database) {
+        self.parties = parties
+        self.provenance = RunIndex(database: provenance, scope: .throughFirstZero)
+        self.disclosures = RunIndex(database: disclosures, scope: .throughFirstZero)
+        self.identity = identity
+    }
+
+    var all: [Database] { [parties, provenance.database, disclosures.database, identity] }
 
     /// A version of a field: the ingestion's sequence number and the item's index in it.
     struct VersionRef: Equatable, Sendable {
@@ -37,62 +49,93 @@ struct Projections: Sendable {
 
     static func prefix(_ parts: String...) -> [UInt8] { parts.flatMap { Array($0.utf8) + [0] } }
 
-    // MARK: Updating
+    static func itemBytes(_ index: Int) -> [UInt8] { [UInt8(index >> 8), UInt8(index & 0xff)] }
 
-    /// Applies one event, recorded at `recordedAt`. `identityDigest` gives the index key of a
+    // MARK: What a record gives rise to
+
+    /// The projection a derived entry belongs to.
+    enum Target: CaseIterable, Sendable {
+        case parties, provenance, disclosures, identity
+    }
+
+    /// One entry an event gives rise to.
+    struct Entry: Sendable {
+        let target: Target
+        let key: [UInt8]
+        let value: [UInt8]
+    }
+
+    /// Every projection entry of one event, recorded at `recordedAt` under `sequence`, from the event
+    /// and what its record resolved alone. `identityDigest` gives the index key of a
     /// `personal_identity_code` item (nil when the value cannot be opened: it then stays out of the
     /// index).
-    /// `sentVersions`, when given, are a disclosure's versions as the state rules resolved them in this
-    /// transaction (one per field, in order); otherwise they are looked up.
-    func apply(
-        _ event: DomainEvent, sequence: UInt64, recordedAt: Int64, in txn: Transaction,
-        sentVersions: [VersionRef]? = nil, identityDigest: (Int) throws -> Digest?
-    ) throws {
+    static func entries(
+        of event: DomainEvent, sequence: UInt64, recordedAt: Int64, resolution: Resolution,
+        identityDigest: (Int) throws -> Digest?
+    ) throws -> [Entry] {
         let envelope = event.envelope
         let subject = envelope.subject ?? ""
         switch event.payload {
         case .partyRegistered(let registration):
             let key =
-                Self.prefix(registration.party) + Self.sortable(event.envelope.occurredAt.microseconds)
-                + BigEndian.bytes(sequence)
-            try txn.put(parties, key: key, value: Self.encode(registration))
+                prefix(registration.party) + sortable(envelope.occurredAt.microseconds) + BigEndian.bytes(sequence)
+            return [Entry(target: .parties, key: key, value: encode(registration))]
         case .ingested(let ingestion):
-            let entry = ProvenanceEntry(
+            let value = ProvenanceEntry(
                 caseID: ingestion.caseID, source: ingestion.source, legalBasis: ingestion.legalBasis,
                 purpose: ingestion.purpose, sourceReference: ingestion.sourceReference,
                 occurredAt: envelope.occurredAt.text, occurredMicros: envelope.occurredAt.microseconds,
                 recordedAt: recordedAt, eventID: envelope.id
             ).encoded()
+            var entries: [Entry] = []
+            entries.reserveCapacity(ingestion.items.count)
+            let subjectPrefix = Array(subject.utf8) + [0]
             for (index, item) in ingestion.items.enumerated() {
-                let key = Self.prefix(subject, item.field) + BigEndian.bytes(sequence) + Self.itemBytes(index)
-                try txn.put(provenance, key: key, value: entry)
+                let key = subjectPrefix + Array(item.field.utf8) + [0] + BigEndian.bytes(sequence) + itemBytes(index)
+                entries.append(Entry(target: .provenance, key: key, value: value))
                 if Vocabulary.standard.fields[item.field]?.type == .personalIdentityCode,
                     let digest = try identityDigest(index)
                 {
-                    try txn.put(identity, key: digest.bytes, value: Array(subject.utf8))
+                    entries.append(Entry(target: .identity, key: digest.bytes, value: Array(subject.utf8)))
                 }
             }
+            return entries
         case .disclosed(let disclosure):
-            var versions: [DisclosureEntry.SentVersion] = []
-            for (index, field) in disclosure.fields.enumerated() {
-                let given = sentVersions.flatMap { index < $0.count ? $0[index] : nil }
-                let resolved =
-                    try given ?? currentVersion(subject: subject, field: field, caseID: disclosure.caseID, in: txn)
-                guard let version = resolved else { continue }
-                versions.append(DisclosureEntry.SentVersion(field: field, sequence: version.sequence, item: version.item))
+            let versions = zip(disclosure.fields, resolution.versions).map { field, version in
+                DisclosureEntry.SentVersion(field: field, sequence: version.sequence, item: version.item)
             }
-            let entry = DisclosureEntry(
+            let value = DisclosureEntry(
                 caseID: disclosure.caseID, recipient: disclosure.recipient, legalBasis: disclosure.legalBasis,
                 purpose: disclosure.purpose, channel: disclosure.channel, safeguard: disclosure.safeguard,
                 occurredAt: envelope.occurredAt.text, occurredMicros: envelope.occurredAt.microseconds,
-                recordedAt: recordedAt, eventID: envelope.id, versions: versions)
-            try txn.put(disclosures, key: Self.prefix(subject) + BigEndian.bytes(sequence), value: entry.encoded())
+                recordedAt: recordedAt, eventID: envelope.id, versions: versions
+            ).encoded()
+            return [Entry(target: .disclosures, key: prefix(subject) + BigEndian.bytes(sequence), value: value)]
         case .caseOpened, .caseClosed:
-            break
+            return []
         }
     }
 
-    static func itemBytes(_ index: Int) -> [UInt8] { [UInt8(index >> 8), UInt8(index & 0xff)] }
+    /// Stores derived entries in `txn`: the run-indexed ones through the transaction's writers (one
+    /// run each when it commits), the others as B-tree puts.
+    func store(_ entries: [Entry], in txn: Transaction) throws {
+        for entry in entries {
+            switch entry.target {
+            case .parties: try txn.put(parties, key: entry.key, value: entry.value)
+            case .identity: try txn.put(identity, key: entry.key, value: entry.value)
+            case .provenance: try provenance.writer(in: txn).put(entry.key, entry.value)
+            case .disclosures: try disclosures.writer(in: txn).put(entry.key, entry.value)
+            }
+        }
+    }
+
+    /// Empties every projection (a rebuild's first step).
+    func empty(in txn: Transaction) throws {
+        try txn.empty(parties)
+        try txn.empty(identity)
+        try provenance.empty(in: txn)
+        try disclosures.empty(in: txn)
+    }
 
     static func encode(_ registration: PartyRegistration) -> [UInt8] {
         CanonicalJSON.encode(
@@ -121,7 +164,8 @@ struct Projections: Sendable {
             var entry = try cursor.seek(atLeast: prefix)
             while let current = entry, current.key.starts(with: prefix) {
                 entry = try cursor.next()
-                guard current.key.count == prefix.count + 16, let sortable = BigEndian.uint64(current.key, at: prefix.count),
+                guard current.key.count == prefix.count + 16,
+                    let sortable = BigEndian.uint64(current.key, at: prefix.count),
                     case .object(let object) = try? JSONParser.parse(current.value),
                     case .string(let kind) = object["kind"], case .string(let name) = object["name"],
                     case .string(let country) = object["country"], case .array(let certs) = object["certifications"]
@@ -145,29 +189,30 @@ struct Projections: Sendable {
     }
 
     /// Every version of a subject's field, oldest first, with its entry (decoded only when asked for:
-    /// the write path needs the case id alone).
+    /// the write path needs the case id alone). In a write transaction this includes its own puts.
     func entries(subject: String, field: String, in txn: Transaction, decodingEntries: Bool = true) throws -> [(
         version: VersionRef, entry: ProvenanceEntry?
     )] {
         let prefix = Self.prefix(subject, field)
-        return try txn.withCursor(provenance) { cursor in
-            var found: [(VersionRef, ProvenanceEntry?)] = []
-            var entry = try cursor.seek(atLeast: prefix)
-            while let current = entry, current.key.starts(with: prefix), current.key.count == prefix.count + 10 {
-                let sequence = BigEndian.uint64(current.key, at: prefix.count)!
-                let item = Int(current.key[prefix.count + 8]) << 8 | Int(current.key[prefix.count + 9])
-                guard case .some(let caseID) = ProvenanceEntry.caseID(in: current.value) else {
-                    throw StoredEvent.Unreadable(description: "a provenance entry of record \(sequence) is malformed")
-                }
-                let decoded = decodingEntries ? ProvenanceEntry(decoding: current.value) : nil
-                if decodingEntries && decoded == nil {
-                    throw StoredEvent.Unreadable(description: "a provenance entry of record \(sequence) is malformed")
-                }
-                found.append((VersionRef(sequence: sequence, item: item, caseID: caseID), decoded))
-                entry = try cursor.next()
+        return try provenance.view(in: txn).entries(withPrefix: prefix).compactMap { stored in
+            guard stored.key.count == prefix.count + 10 else { return nil }
+            let version = try Self.version(stored, prefixLength: prefix.count)
+            let decoded = decodingEntries ? ProvenanceEntry(decoding: stored.value) : nil
+            if decodingEntries && decoded == nil {
+                throw StoredEvent.Unreadable(
+                    description: "a provenance entry of record \(version.sequence) is malformed")
             }
-            return found
+            return (version, decoded)
         }
+    }
+
+    private static func version(_ stored: RunEntry, prefixLength: Int) throws -> VersionRef {
+        let sequence = BigEndian.uint64(stored.key, at: prefixLength)!
+        let item = Int(stored.key[prefixLength + 8]) << 8 | Int(stored.key[prefixLength + 9])
+        guard case .some(let caseID) = ProvenanceEntry.caseID(in: stored.value) else {
+            throw StoredEvent.Unreadable(description: "a provenance entry of record \(sequence) is malformed")
+        }
+        return VersionRef(sequence: sequence, item: item, caseID: caseID)
     }
 
     /// Whether a later version replaces `version`. The latest received value is current; versions of
@@ -178,65 +223,48 @@ struct Projections: Sendable {
     }
 
     /// The version a disclosure in `caseID` sends: the latest received for that case or for no case,
-    /// else the latest of all; nil when the subject has no value for the field. Walks back from the
-    /// newest version, so the cost is the few versions after the one sent, not the field's whole
-    /// history (a person with thousands of events would otherwise make every disclosure scan them all).
+    /// else the latest of all; nil when the subject has no value for the field. In a write
+    /// transaction this sees the versions it has added itself.
     func currentVersion(subject: String, field: String, caseID: String?, in txn: Transaction) throws -> VersionRef? {
         let prefix = Self.prefix(subject, field)
-        return try txn.withCursor(provenance) { cursor in
-            let bound = prefix + [UInt8](repeating: 0xff, count: 10)
-            var entry = try cursor.seek(atLeast: bound) != nil ? try cursor.previous() : try cursor.last()
-            var latest: VersionRef?
-            while let current = entry, current.key.starts(with: prefix) {
-                entry = try cursor.previous()
-                guard current.key.count == prefix.count + 10 else { continue }
-                guard case .some(let entryCase) = ProvenanceEntry.caseID(in: current.value) else {
-                    throw StoredEvent.Unreadable(description: "a provenance entry is malformed")
-                }
-                let sequence = BigEndian.uint64(current.key, at: prefix.count)!
-                let item = Int(current.key[prefix.count + 8]) << 8 | Int(current.key[prefix.count + 9])
-                let version = VersionRef(sequence: sequence, item: item, caseID: entryCase)
-                if latest == nil { latest = version }
-                if entryCase == caseID || entryCase == nil { return version }
-            }
-            return latest
+        let stored = try provenance.view(in: txn).entries(withPrefix: prefix)
+        var latest: VersionRef?
+        for entry in stored.reversed() where entry.key.count == prefix.count + 10 {
+            let version = try Self.version(entry, prefixLength: prefix.count)
+            if latest == nil { latest = version }
+            if version.caseID == caseID || version.caseID == nil { return version }
         }
+        return latest
     }
 
     /// A subject's disclosures, oldest first: sequence number and entry.
     func disclosures(subject: String, in txn: Transaction) throws -> [(sequence: UInt64, entry: DisclosureEntry)] {
         let prefix = Self.prefix(subject)
-        return try txn.withCursor(disclosures) { cursor in
-            var found: [(UInt64, DisclosureEntry)] = []
-            var entry = try cursor.seek(atLeast: prefix)
-            while let current = entry, current.key.starts(with: prefix), current.key.count == prefix.count + 8 {
-                let sequence = BigEndian.uint64(current.key, at: prefix.count)!
-                guard let decoded = DisclosureEntry(decoding: current.value) else {
-                    throw StoredEvent.Unreadable(description: "the disclosure entry of record \(sequence) is malformed")
-                }
-                found.append((sequence, decoded))
-                entry = try cursor.next()
+        return try disclosures.view(in: txn).entries(withPrefix: prefix).compactMap { stored in
+            guard stored.key.count == prefix.count + 8 else { return nil }
+            let sequence = BigEndian.uint64(stored.key, at: prefix.count)!
+            guard let decoded = DisclosureEntry(decoding: stored.value) else {
+                throw StoredEvent.Unreadable(description: "the disclosure entry of record \(sequence) is malformed")
             }
-            return found
+            return (sequence, decoded)
         }
     }
 
     /// The fields a subject has versions of, in name order.
     func fields(of subject: String, in txn: Transaction) throws -> [String] {
         let prefix = Self.prefix(subject)
-        return try txn.withCursor(provenance) { cursor in
-            var fields: [String] = []
-            var entry = try cursor.seek(atLeast: prefix)
-            while let current = entry, current.key.starts(with: prefix) {
-                let rest = current.key.dropFirst(prefix.count)
-                guard let end = rest.firstIndex(of: 0) else { break }
-                let field = Array(rest[..<end])
+        var fields: [String] = []
+        var last: ArraySlice<UInt8> = []
+        for stored in try provenance.view(in: txn).entries(withPrefix: prefix) {
+            let rest = stored.key[prefix.count...]
+            guard let end = rest.firstIndex(of: 0) else { continue }
+            let field = rest[..<end]
+            if field != last {
                 fields.append(String(decoding: field, as: UTF8.self))
-                // Skip to the next field: past every key starting with subject ‖ 0 ‖ field ‖ 0.
-                entry = try cursor.seek(atLeast: prefix + field + [1])
+                last = field
             }
-            return fields
         }
+        return fields
     }
 
     /// The subjects indexed under an identity digest.

@@ -13,124 +13,122 @@ extension Ledger {
     /// The databases `rebuild` empties and replays.
     public var projectionDatabases: [Database] { projections.all }
 
-    /// Empties the projections and replays every record into them, in `txn`. Decoding a record (its
-    /// JSON parsed and checked again, its identity codes opened and digested) needs only the records
-    /// and the vault, which the replay does not change, so it runs on a second thread in a read
-    /// transaction of its own, a batch ahead of this one, which only applies the projections.
+    /// Puts a rebuild holds in memory before it writes them as a run: bounds its memory (about 200
+    /// bytes an entry) while keeping the runs few.
+    static let rebuildRunEntries = 1 << 19
+
+    /// Empties the projections and replays every record into them, in `txn`. Decoding a record and
+    /// deriving its entries needs only the records and the vault, which the replay does not change, so
+    /// it runs on a second thread in a read transaction of its own, a batch ahead of this one, which
+    /// only stores the entries; the sorted-run projections are merged into one run each at the end.
     func replayProjections(in txn: Transaction, progress: (UInt64) -> Void) throws -> UInt64 {
-        for database in projections.all { try txn.empty(database) }
+        try projections.empty(in: txn)
         let size = try log.size(in: txn)
-        let queue = BoundedQueue<[ReplayedEvent]>(capacity: 4)
-        let decoder = ReplayDecoder(ledger: self, size: size, queue: queue)
-        let thread = Thread { decoder.run() }
-        thread.stackSize = 4 << 20
-        thread.start()
-        // The decoder's read transaction must end before this closure does: a map-full retry takes
-        // the map lock exclusively, and would wait for it forever.
-        defer {
-            queue.cancel()
-            queue.waitUntilFinished()
-        }
-        var replayed: UInt64 = 0
-        while let batch = try queue.pop() {
-            for event in batch {
-                try projections.apply(
-                    event.event, sequence: event.sequence, recordedAt: event.recordedAt, in: txn
-                ) { event.identityDigests[$0] }
+        let replayed = try RecordDecoder.run(ledger: self, size: size, checking: false) { batch in
+            for record in batch {
+                guard case .decoded(let entries, _) = record.outcome else { continue }
+                try projections.store(entries, in: txn)
             }
-            let before = replayed
-            replayed += UInt64(batch.count)
-            if before >> 16 != replayed >> 16 { progress(replayed) }
+            for index in [projections.provenance, projections.disclosures] {
+                let writer = try index.writer(in: txn)
+                if writer.pendingCount >= Self.rebuildRunEntries { try writer.flush() }
+            }
+            progress(batch.last.map { $0.sequence + 1 } ?? 0)
         }
         guard replayed == size else {
             throw StoredEvent.Unreadable(description: "the replay read \(replayed) of \(size) records")
         }
+        try projections.provenance.compactFully(in: txn)
+        try projections.disclosures.compactFully(in: txn)
         progress(size)
         return size
     }
-
-    /// The names of the projection databases whose contents differ from a replay of the records.
-    /// The replay happens in a write transaction that is thrown away, so nothing changes; it holds
-    /// the write lock while it runs.
-    func projectionsDifferingFromReplay() throws -> [String] {
-        try environment.writeAndDiscard { txn in
-            let stored = try projections.all.map { try contentDigest(of: $0, in: txn) }
-            _ = try replayProjections(in: txn) { _ in }
-            let replayed = try projections.all.map { try contentDigest(of: $0, in: txn) }
-            return zip(projections.all, zip(stored, replayed)).filter { $1.0 != $1.1 }.map { $0.0.name }
-        }
-    }
-
-    /// SHA-256 over every key and value of a database, each prefixed by its length; streamed, so a
-    /// projection of millions of entries is never held in memory.
-    private func contentDigest(of database: Database, in txn: Transaction) throws -> Digest {
-        let stream = try SHA256Stream()
-        try txn.withCursor(database) { cursor in
-            var entry = try cursor.first()
-            while let current = entry {
-                try stream.update(BigEndian.bytes(UInt32(current.key.count)) + current.key)
-                try stream.update(BigEndian.bytes(UInt32(current.value.count)) + current.value)
-                entry = try cursor.next()
-            }
-        }
-        return try stream.finish()
-    }
 }
 
-/// One record as the replay applies it.
-private struct ReplayedEvent: Sendable {
+/// One record as a replay sees it.
+struct DecodedRecord: Sendable {
+    enum Outcome: Sendable {
+        /// The projection entries the record gives rise to, and its event id.
+        case decoded([Projections.Entry], eventID: EventID)
+        /// Why the record is not what it should be (only when checking).
+        case damaged(String)
+    }
+
     let sequence: UInt64
-    let event: DomainEvent
-    let recordedAt: Int64
-    /// Per ingested item, its identity-index key when it is an identity code whose value still opens.
-    let identityDigests: [Digest?]
+    let outcome: Outcome
 }
 
-/// Decodes records for the replay on its own thread, in its own read transaction.
-private final class ReplayDecoder: @unchecked Sendable {
-    // @unchecked: created on the replaying thread, then used only by the decoder's thread.
+/// Decodes records on a thread of its own, in a read transaction of its own, for `rebuild` and
+/// `verify`, handing them over in batches.
+final class RecordDecoder: @unchecked Sendable {
+    // @unchecked: created on the calling thread, then used only by the decoder's thread; the queue
+    // is the one shared object, and it synchronises itself.
     private let ledger: Ledger
     private let size: UInt64
-    private let queue: BoundedQueue<[ReplayedEvent]>
-    private static let batchSize = 2_000
+    private let checking: Bool
+    private let queue: BoundedQueue<[DecodedRecord]>
+    static let batchSize = 2_000
 
-    init(ledger: Ledger, size: UInt64, queue: BoundedQueue<[ReplayedEvent]>) {
+    private init(ledger: Ledger, size: UInt64, checking: Bool, queue: BoundedQueue<[DecodedRecord]>) {
         self.ledger = ledger
         self.size = size
+        self.checking = checking
         self.queue = queue
+    }
+
+    /// Decodes records 0..<`size` and calls `body` with each batch in order, on the calling thread.
+    /// With `checking`, a record is also checked as `verify` needs: its canonical form, and every
+    /// sealed value authenticating. Returns the number of records handed over.
+    static func run(
+        ledger: Ledger, size: UInt64, checking: Bool, _ body: ([DecodedRecord]) throws -> Void
+    ) throws -> UInt64 {
+        let queue = BoundedQueue<[DecodedRecord]>(capacity: 4)
+        let decoder = RecordDecoder(ledger: ledger, size: size, checking: checking, queue: queue)
+        let thread = Thread { decoder.decodeAll() }
+        thread.stackSize = 4 << 20
+        thread.start()
+        // The decoder's read transaction must end before the caller's does: a map-full retry of a
+        // write takes the map lock exclusively, and would wait for it forever.
+        defer {
+            queue.cancel()
+            queue.waitUntilFinished()
+        }
+        var handed: UInt64 = 0
+        while let batch = try queue.pop() {
+            try body(batch)
+            handed += UInt64(batch.count)
+        }
+        return handed
     }
 
     private struct Stopped: Error {}
 
-    func run() {
+    private func decodeAll() {
         do {
             let identityIndex = try HMACSHA256(key: ledger.keys.identityIndexKey)
-            let vocabulary = Vocabulary.standard
             try ledger.environment.read { txn in
-                var batch: [ReplayedEvent] = []
+                var batch: [DecodedRecord] = []
                 batch.reserveCapacity(Self.batchSize)
+                var expected: UInt64 = 0
                 try ledger.log.forEachRecord(in: txn) { sequence, bytes in
-                    // Records appended after the replay began are not the replaying transaction's.
+                    // Records appended after the caller's snapshot are not its business.
                     guard sequence < size else { return }
-                    let stored = try StoredEvent(sequence: sequence, bytes: bytes)
-                    var digests: [Digest?] = []
-                    for (index, item) in stored.items.enumerated() {
-                        guard vocabulary.fields[item.field]?.type == .personalIdentityCode,
-                            let value = try stored.value(ofItem: index, vault: ledger.vault, in: txn)
-                        else {
-                            digests.append(nil)
-                            continue
-                        }
-                        digests.append(try IdentityIndex.digest(of: value, using: identityIndex))
+                    if sequence != expected {
+                        batch.append(
+                            DecodedRecord(sequence: expected, outcome: .damaged("record \(expected) is missing")))
                     }
+                    expected = sequence + 1
                     batch.append(
-                        ReplayedEvent(
-                            sequence: sequence, event: stored.event, recordedAt: stored.record.recordedAt,
-                            identityDigests: digests))
-                    if batch.count == Self.batchSize {
+                        DecodedRecord(
+                            sequence: sequence,
+                            outcome: try decode(sequence, bytes, identityIndex: identityIndex, in: txn)))
+                    if batch.count >= Self.batchSize {
                         guard queue.push(batch) else { throw Stopped() }
                         batch.removeAll(keepingCapacity: true)
                     }
+                }
+                if expected < size {
+                    batch.append(DecodedRecord(sequence: expected, outcome: .damaged("record \(expected) is missing")))
                 }
                 if !batch.isEmpty { guard queue.push(batch) else { throw Stopped() } }
             }
@@ -138,5 +136,43 @@ private final class ReplayDecoder: @unchecked Sendable {
         } catch {
             queue.finish(error: error)
         }
+    }
+
+    private func decode(_ sequence: UInt64, _ bytes: [UInt8], identityIndex: HMACSHA256, in txn: Transaction) throws
+        -> DecodedRecord.Outcome
+    {
+        let stored: StoredEvent
+        do {
+            stored = try StoredEvent(sequence: sequence, bytes: bytes)
+        } catch let unreadable as StoredEvent.Unreadable {
+            if checking { return .damaged(unreadable.description) }
+            throw unreadable
+        }
+        let envelope = stored.event.envelope
+        if checking && envelope.canonical != stored.record.canonicalEvent {
+            return .damaged("record \(sequence) does not hold its event in canonical form")
+        }
+        let vocabulary = Vocabulary.standard
+        var digests: [Digest?] = []
+        for (index, item) in stored.items.enumerated() {
+            let isIdentityCode = vocabulary.fields[item.field]?.type == .personalIdentityCode
+            // Verify opens every value (each must authenticate); a rebuild only the identity codes.
+            guard isIdentityCode || checking else {
+                digests.append(nil)
+                continue
+            }
+            let value: JSONValue?
+            do {
+                value = try stored.value(ofItem: index, vault: ledger.vault, in: txn)
+            } catch is OpenError {
+                return .damaged("record \(sequence) has a sealed value that does not authenticate")
+            }
+            digests.append(
+                isIdentityCode ? try value.flatMap { try IdentityIndex.digest(of: $0, using: identityIndex) } : nil)
+        }
+        let entries = try Projections.entries(
+            of: stored.event, sequence: sequence, recordedAt: stored.record.recordedAt, resolution: stored.resolution
+        ) { digests[$0] }
+        return .decoded(entries, eventID: envelope.id)
     }
 }

@@ -5,6 +5,8 @@ struct StoredEvent {
     let record: EventRecord
     let event: DomainEvent
     let sealed: [SealedValue]
+    /// What the ledger resolved when it recorded the event: a disclosure's versions sent.
+    let resolution: Resolution
 
     /// Why a record could not be read as an event; used by `verify`.
     struct Unreadable: Error, CustomStringConvertible {
@@ -20,13 +22,22 @@ struct StoredEvent {
         guard let sealed = SealedValue.decode(record.sealed) else {
             throw Unreadable(description: "record \(sequence) has a malformed sealed section")
         }
+        guard let resolution = Resolution(decoding: record.resolution) else {
+            throw Unreadable(description: "record \(sequence) has a malformed resolution section")
+        }
         do {
             event = try DomainEvent(try Event(validating: try JSONParser.parse(record.canonicalEvent)), stored: true)
         } catch {
             throw Unreadable(description: "record \(sequence) does not hold a valid event")
         }
+        // A disclosure names the version of each field it sent; no other event resolves anything.
+        let disclosed: Int = if case .disclosed(let disclosure) = event.payload { disclosure.fields.count } else { 0 }
+        guard resolution.versions.count == disclosed else {
+            throw Unreadable(description: "record \(sequence)'s resolution section does not match its event")
+        }
         self.record = record
         self.sealed = sealed
+        self.resolution = resolution
     }
 
     static func load(_ sequence: UInt64, from ledger: Ledger, in txn: Transaction) throws -> StoredEvent? {
@@ -50,18 +61,5 @@ struct StoredEvent {
             associatedData: Vault.valueAssociatedData(
                 eventID: event.envelope.id, item: index, field: items[index].field, keyID: value.keyID))
         return try JSONParser.parse(plaintext)
-    }
-
-    /// The canonical bytes of the event as it was received, when every value can still be opened:
-    /// what the idempotency digest covers.
-    func receivedCanonical(vault: Vault, in txn: Transaction) throws -> [UInt8]? {
-        guard case .ingested = event.payload else { return record.canonicalEvent }
-        var restored: [JSONValue] = []
-        for (index, item) in items.enumerated() {
-            guard let value = try value(ofItem: index, vault: vault, in: txn) else { return nil }
-            restored.append(
-                StoredForm.valueItem(field: item.field, value: value, socialForceMajeure: item.socialForceMajeure))
-        }
-        return StoredForm.replacingItems(of: event.envelope, with: restored)
     }
 }

@@ -38,17 +38,32 @@ public struct SealedValue: Equatable, Sendable {
 /// only wrapped (sealed) under the key-encryption key from the key file, in `vault.keys`; `vault.units`
 /// maps a unit to its current key. Destroying a data key erases every value sealed under it, while
 /// the records, the tree and the lineage metadata stay.
+///
+/// A key's id is the sequence number of the event that first needed it and the item's index (8 bytes
+/// each, big-endian): unique, and growing with time, so `vault.keys` only ever grows at its end. Units
+/// are keyed by person, at random places, so `vault.units` is a ``RunIndex``.
 struct Vault: Sendable {
     static let unitsDatabaseName = "vault.units"
     static let keysDatabaseName = "vault.keys"
 
-    let units: Database
+    let units: RunIndex
     let keys: Database
     let keyEncryptionKey: [UInt8]
+
+    init(units: Database, keys: Database, keyEncryptionKey: [UInt8]) {
+        self.units = RunIndex(database: units, scope: .wholeKey)
+        self.keys = keys
+        self.keyEncryptionKey = keyEncryptionKey
+    }
 
     /// The unit's database key: subject ‖ 0x00 ‖ case (empty when none) ‖ 0x00 ‖ category.
     static func unit(subject: String, caseID: String?, category: String) -> [UInt8] {
         Array(subject.utf8) + [0] + Array((caseID ?? "").utf8) + [0] + Array(category.utf8)
+    }
+
+    /// The id of a key first needed by item `item` of the event recorded under `sequence`.
+    static func keyID(sequence: UInt64, item: Int) -> [UInt8] {
+        BigEndian.bytes(sequence) + BigEndian.bytes(UInt64(item))
     }
 
     static func wrapAssociatedData(keyID: [UInt8]) -> [UInt8] { Array("lineage data key v1".utf8) + [0] + keyID }
@@ -59,20 +74,23 @@ struct Vault: Sendable {
             + keyID
     }
 
-    /// The unit's data key, created (random 32 bytes under a random 16-byte id) when it has none.
-    func dataKey(forUnit unit: [UInt8], in txn: Transaction, cache: inout [[UInt8]: (id: [UInt8], key: [UInt8])])
-        throws -> (id: [UInt8], key: [UInt8])
-    {
+    /// The unit's data key; when it has none (or its key was destroyed), a new random 32-byte key,
+    /// whose id names item `item` of the event being recorded under `sequence`.
+    func dataKey(
+        forUnit unit: [UInt8], creatingFor sequence: UInt64, item: Int, in txn: Transaction,
+        cache: inout [[UInt8]: (id: [UInt8], key: [UInt8])]
+    ) throws -> (id: [UInt8], key: [UInt8]) {
         if let known = cache[unit] { return known }
-        if let keyID = try txn.get(units, key: unit), let key = try dataKey(id: keyID, in: txn) {
+        let unitKeys = try units.writer(in: txn)
+        if let keyID = try unitKeys.get(unit), let key = try dataKey(id: keyID, in: txn) {
             cache[unit] = (keyID, key)
             return (keyID, key)
         }
-        let keyID = try SecureRandom.bytes(16)
+        let keyID = Self.keyID(sequence: sequence, item: item)
         let key = try SecureRandom.bytes(AESGCM.keyByteCount)
         let wrapped = try AESGCM.seal(key, key: keyEncryptionKey, associatedData: Self.wrapAssociatedData(keyID: keyID))
         try txn.put(keys, key: keyID, value: wrapped.combined, flags: .noOverwrite)
-        try txn.put(units, key: unit, value: keyID)
+        unitKeys.put(unit, keyID)
         cache[unit] = (keyID, key)
         return (keyID, key)
     }

@@ -309,14 +309,17 @@ enum Commands {
         let databases: [(String, OutputValue)] = stats.databases.map { usage in
             (
                 usage.name,
-                .object([
-                    ("entries", .int(usage.statistics.entries)), ("depth", .int(usage.statistics.depth)),
-                    (
-                        "pages",
-                        .int(usage.statistics.branchPages + usage.statistics.leafPages + usage.statistics.overflowPages)
-                    ),
-                    ("bytes", .int(usage.statistics.bytes)),
-                ])
+                .object(
+                    [
+                        ("entries", .int(usage.entries)), ("depth", .int(usage.statistics.depth)),
+                        (
+                            "pages",
+                            .int(
+                                usage.statistics.branchPages + usage.statistics.leafPages
+                                    + usage.statistics.overflowPages)
+                        ),
+                        ("bytes", .int(usage.statistics.bytes)),
+                    ] + (usage.runs.map { [("runs", OutputValue.int($0))] } ?? []))
             )
         }
         let records = stats.databases.first { $0.name == AppendOnlyLog.recordsDatabaseName }?.statistics.entries ?? 0

@@ -236,6 +236,41 @@ struct RunIndexTests {
         }
     }
 
+    @Test("pending puts are stored when the transaction commits, and only then; every caller shares them")
+    func flushesAtCommit() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path)
+            let first = key(subject: 1, suffix: 1)
+            try fixture.environment.write { txn in
+                try fixture.index.writer(in: txn).put(first, [1])
+                // Another caller in the same transaction sees the put through the same writer.
+                #expect(try fixture.index.view(in: txn).get(first) == [1])
+            }
+            try fixture.environment.writeAndDiscard { txn in
+                try fixture.index.writer(in: txn).put(key(subject: 2, suffix: 1), [2])
+            }
+            try fixture.environment.read { txn in
+                let reader = try fixture.index.reader(in: txn)
+                #expect(try reader.get(first) == [1])
+                #expect(try reader.get(key(subject: 2, suffix: 1)) == nil)
+                #expect(try fixture.index.runs(in: txn).count == 1)
+            }
+            // Emptying after a put drops the put too, and the old writer's flush does nothing.
+            try fixture.environment.write { txn in
+                try fixture.index.writer(in: txn).put(key(subject: 3, suffix: 1), [3])
+                try fixture.index.empty(in: txn)
+                try fixture.index.writer(in: txn).put(key(subject: 4, suffix: 1), [4])
+            }
+            try fixture.environment.read { txn in
+                let reader = try fixture.index.reader(in: txn)
+                #expect(try reader.get(key(subject: 3, suffix: 1)) == nil)
+                #expect(try reader.get(key(subject: 4, suffix: 1)) == [4])
+                let stored = try fixture.index.scanChecking(in: txn) { _, _ in }
+                #expect(stored == 1)
+            }
+        }
+    }
+
     @Test("damage is reported: a stray entry, a run whose count is wrong, a missing filter")
     func damageIsReported() throws {
         try withTemporaryDirectory { path in

@@ -85,9 +85,22 @@ struct EventTests {
     @Test func recordsRoundTrip() throws {
         let record = EventRecord(recordedAt: 1_767_348_000_123_456, canonicalEvent: Array("{}".utf8))
         let bytes = record.encoded()
-        #expect(bytes.count == 17 + 2)
+        #expect(bytes.count == 21 + 2)
+        #expect(bytes.first == 2)
         #expect(EventRecord(decoding: bytes) == record)
         #expect(EventRecord(decoding: Array(bytes.dropLast())) == nil)
+        let resolved = Resolution(versions: [.init(sequence: 7, item: 1), .init(sequence: 1 << 40, item: 300)])
+        let disclosure = EventRecord(
+            recordedAt: 5, canonicalEvent: Array("{}".utf8), sealed: [], resolution: resolved.encoded())
+        let disclosureBytes = disclosure.encoded()
+        #expect(disclosureBytes.count == 21 + 2 + 4 + 2 * 10)
+        #expect(EventRecord(decoding: disclosureBytes) == disclosure)
+        #expect(Resolution(decoding: disclosure.resolution) == resolved)
+        #expect(Resolution(decoding: Array(disclosure.resolution.dropLast())) == nil)
+        // A record of the first format, which had no resolution section, is refused.
+        var first = Array(bytes.dropLast(4))
+        first[0] = 1
+        #expect(EventRecord(decoding: first) == nil)
     }
 }
 

@@ -93,9 +93,10 @@ struct LedgerTests {
         // An idempotency entry pointing elsewhere is caught even though the tree is intact.
         try ledger.environment.write { txn in
             let key = try #require(EventID(Self.ids[2])).bytes
-            var entry = try #require(try txn.get(ledger.idempotency, key: key))
+            let writer = try ledger.idempotency.writer(in: txn)
+            var entry = try #require(try writer.get(key))
             entry[7] ^= 1
-            try txn.put(ledger.idempotency, key: key, value: entry)
+            writer.put(key, entry)
         }
         guard case .damaged(let sequence, _) = try ledger.verify() else {
             Issue.record("tampered index not detected")

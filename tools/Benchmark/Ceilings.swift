@@ -61,18 +61,21 @@ struct RawDatabase: Sendable, Hashable {
 }
 
 /// One captured `mdb_put`: the database by name, the key and value bytes, and the put's flags
-/// (`MDB_APPEND`, `MDB_NOOVERWRITE`, `MDB_NODUPDATA`…) exactly as the product passed them.
+/// (`MDB_APPEND`, `MDB_NOOVERWRITE`, `MDB_NODUPDATA`…) exactly as the product passed them; or, when
+/// `isDelete`, one deletion of `key` (a merge of sorted runs deletes the runs it merged).
 struct RawPut: Sendable, Hashable {
     var database: String
     var key: [UInt8]
     var value: [UInt8]
     var flags: UInt32
+    var isDelete: Bool
 
-    init(database: String, key: [UInt8], value: [UInt8], flags: UInt32 = 0) {
+    init(database: String, key: [UInt8], value: [UInt8], flags: UInt32 = 0, isDelete: Bool = false) {
         self.database = database
         self.key = key
         self.value = value
         self.flags = flags
+        self.isDelete = isDelete
     }
 }
 
@@ -234,6 +237,15 @@ enum Ceilings {
             let begin = recordLatencies ? monotonicNanoseconds() : 0
             try writeTransaction(env) { txn in
                 for (put, index) in zip(transaction, indexes) {
+                    if put.isDelete {
+                        let code = put.key.withUnsafeBytes { keyBytes in
+                            var key = MDB_val(
+                                mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                            return mdb_del(txn, handles[index], &key, nil)
+                        }
+                        try checkLMDB(code, "mdb_del(\(put.database))")
+                        continue
+                    }
                     let code = put.key.withUnsafeBytes { keyBytes in
                         put.value.withUnsafeBytes { valueBytes in
                             var key = MDB_val(

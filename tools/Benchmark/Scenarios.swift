@@ -406,7 +406,10 @@ final class BenchmarkRun {
 
     static func rawTransactions(_ captured: [[CapturedPut]]) -> [[RawPut]] {
         captured.map { puts in
-            puts.map { RawPut(database: $0.database, key: $0.key, value: $0.value, flags: $0.flags.rawValue) }
+            puts.map {
+                RawPut(
+                    database: $0.database, key: $0.key, value: $0.value, flags: $0.flags.rawValue, isDelete: $0.isDelete)
+            }
         }
     }
 
