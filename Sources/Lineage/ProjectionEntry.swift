@@ -12,19 +12,24 @@ struct EntryWriter {
 
     mutating func string(_ text: String?) {
         guard let text else {
-            bytes += [0xff, 0xff]
+            bytes.append(0xff)
+            bytes.append(0xff)
             return
         }
-        let utf8 = Array(text.utf8.prefix(0xfffe))
-        bytes += [UInt8(utf8.count >> 8), UInt8(utf8.count & 0xff)]
-        bytes += utf8
+        // Identifiers are at most 1,000 characters (4,000 bytes), far below the 0xfffe limit.
+        let count = min(text.utf8.count, 0xfffe)
+        bytes.append(UInt8(count >> 8))
+        bytes.append(UInt8(count & 0xff))
+        bytes.append(contentsOf: text.utf8.prefix(count))
     }
 
-    mutating func uint64(_ value: UInt64) { bytes += BigEndian.bytes(value) }
+    mutating func uint64(_ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
 
     mutating func int64(_ value: Int64) { uint64(UInt64(bitPattern: value)) }
 
-    mutating func raw(_ fixed: [UInt8]) { bytes += fixed }
+    mutating func raw(_ fixed: [UInt8]) { bytes.append(contentsOf: fixed) }
 }
 
 /// Reads what an ``EntryWriter`` wrote; every read fails (nil) past the end instead of trapping, since

@@ -89,9 +89,18 @@ struct Projections: Sendable {
             ).encoded()
             var entries: [Entry] = []
             entries.reserveCapacity(ingestion.items.count)
-            let subjectPrefix = Array(subject.utf8) + [0]
             for (index, item) in ingestion.items.enumerated() {
-                let key = subjectPrefix + Array(item.field.utf8) + [0] + BigEndian.bytes(sequence) + itemBytes(index)
+                var key: [UInt8] = []
+                key.reserveCapacity(subject.utf8.count + item.field.utf8.count + 12)
+                key.append(contentsOf: subject.utf8)
+                key.append(0)
+                key.append(contentsOf: item.field.utf8)
+                key.append(0)
+                for shift in stride(from: 56, through: 0, by: -8) {
+                    key.append(UInt8(truncatingIfNeeded: sequence >> UInt64(shift)))
+                }
+                key.append(UInt8(index >> 8))
+                key.append(UInt8(index & 0xff))
                 entries.append(Entry(target: .provenance, key: key, value: value))
                 if Vocabulary.standard.fields[item.field]?.type == .personalIdentityCode,
                     let digest = try identityDigest(index)
@@ -224,17 +233,53 @@ struct Projections: Sendable {
 
     /// The version a disclosure in `caseID` sends: the latest received for that case or for no case,
     /// else the latest of all; nil when the subject has no value for the field. In a write
-    /// transaction this sees the versions it has added itself.
+    /// transaction this sees the versions it has added itself. Walks back from the newest version,
+    /// so the cost is the few versions after the one sent, not the field's whole history.
     func currentVersion(subject: String, field: String, caseID: String?, in txn: Transaction) throws -> VersionRef? {
         let prefix = Self.prefix(subject, field)
-        let stored = try provenance.view(in: txn).entries(withPrefix: prefix)
+        let wanted = caseID.map { Array($0.utf8) }
         var latest: VersionRef?
-        for entry in stored.reversed() where entry.key.count == prefix.count + 10 {
-            let version = try Self.version(entry, prefixLength: prefix.count)
+        var sent: VersionRef?
+        try provenance.view(in: txn).forEachEntry(withPrefix: prefix, reverse: true) { key, value in
+            guard key.count == prefix.count + 10 else { return true }
+            guard let entryCase = Self.caseID(inProvenanceEntry: value) else {
+                throw StoredEvent.Unreadable(description: "a provenance entry is malformed")
+            }
+            let matches =
+                switch (entryCase, wanted) {
+                case (nil, _): true
+                case (.some(let stored), .some(let wanted)): wanted.withUnsafeBytes { compareBytes($0, stored) == 0 }
+                case (.some, nil): false
+                }
+            guard matches || latest == nil else { return true }
+            let version = VersionRef(
+                sequence: Self.uint64(key, at: prefix.count),
+                item: Int(key[prefix.count + 8]) << 8 | Int(key[prefix.count + 9]),
+                caseID: entryCase.map { String(decoding: $0, as: UTF8.self) })
             if latest == nil { latest = version }
-            if version.caseID == caseID || version.caseID == nil { return version }
+            if matches {
+                sent = version
+                return false
+            }
+            return true
         }
-        return latest
+        return sent ?? latest
+    }
+
+    /// The case id at the start of a provenance entry (its first field: a 2-byte length, or 0xffff
+    /// for none, and the bytes), lent in place: `.some(nil)` for none, nil when malformed.
+    private static func caseID(inProvenanceEntry value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer?? {
+        guard value.count >= 2 else { return nil }
+        let length = Int(value[0]) << 8 | Int(value[1])
+        if length == 0xffff { return .some(nil) }
+        guard value.count >= 2 + length else { return nil }
+        return .some(UnsafeRawBufferPointer(rebasing: value[2..<(2 + length)]))
+    }
+
+    private static func uint64(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt64 {
+        var value: UInt64 = 0
+        for index in offset..<(offset + 8) { value = value << 8 | UInt64(bytes[index]) }
+        return value
     }
 
     /// A subject's disclosures, oldest first: sequence number and entry.

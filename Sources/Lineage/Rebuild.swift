@@ -23,6 +23,8 @@ extension Ledger {
     /// only stores the entries; the sorted-run projections are merged into one run each at the end.
     func replayProjections(in txn: Transaction, progress: (UInt64) -> Void) throws -> UInt64 {
         try projections.empty(in: txn)
+        // Nothing reads the projections back before the end: their puts need no index.
+        for index in [projections.provenance, projections.disclosures] { _ = try index.bulkWriter(in: txn) }
         let size = try log.size(in: txn)
         let replayed = try RecordDecoder.run(ledger: self, size: size, checking: false) { batch in
             for record in batch {

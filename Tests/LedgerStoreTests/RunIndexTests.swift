@@ -271,6 +271,35 @@ struct RunIndexTests {
         }
     }
 
+    @Test("a bulk writer's puts are stored sorted, the last of equal keys winning, and merge like any")
+    func bulkWriterLoads() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path)
+            var random = SplitMix64(seed: 11)
+            var model: [[UInt8]: [UInt8]] = [:]
+            try fixture.environment.write { txn in
+                let writer = try fixture.index.bulkWriter(in: txn)
+                for round in 0..<6 {
+                    for _ in 0..<700 {
+                        let k = key(subject: Int(random.next() % 50), suffix: Int(random.next() % 40))
+                        let v = Array("v\(round) \(random.next() % 100)".utf8)
+                        writer.put(k, v)
+                        model[k] = v
+                    }
+                    try writer.flush()
+                }
+                try fixture.index.compactFully(in: txn)
+            }
+            try fixture.environment.read { txn in
+                #expect(try fixture.index.runs(in: txn).count == 1)
+                let reader = try fixture.index.reader(in: txn)
+                for (k, v) in model { #expect(try reader.get(k) == v) }
+                let stored = try fixture.index.scanChecking(in: txn) { _, _ in }
+                #expect(stored == UInt64(model.count))
+            }
+        }
+    }
+
     @Test("damage is reported: a stray entry, a run whose count is wrong, a missing filter")
     func damageIsReported() throws {
         try withTemporaryDirectory { path in

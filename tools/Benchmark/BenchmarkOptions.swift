@@ -24,12 +24,18 @@ struct BenchmarkOptions {
     var jsonPath: String?
     /// The `lineage` executable the CLI figures run.
     var lineage = BenchmarkOptions.sibling("lineage")
+    /// When set, only these parts run (for iterating on one figure): `singles`, `import`, `verify`,
+    /// `queries`.
+    var only: Set<String>?
+    static let parts: Set<String> = ["singles", "import", "verify", "queries"]
+
+    func runs(_ part: String) -> Bool { only?.contains(part) ?? true }
 
     static let usage = """
         usage: lineage-bench [--quick] [--events N] [--ledgers N,M] [--verify-max N] [--runs R]
                              [--batch-size B] [--singles N] [--queries N] [--cli-queries N]
                              [--probes 100,1000] [--probe-people K] [--seed S] [--work DIR]
-                             [--json FILE] [--lineage PATH]
+                             [--json FILE] [--lineage PATH] [--only singles,import,verify,queries]
         Measures the ledger against raw LMDB and OpenSSL ceilings on this machine, in one run.
         Prints one table; --json writes the same figures as JSON.
         """
@@ -83,6 +89,12 @@ struct BenchmarkOptions {
             case "--work": workDirectory = URL(fileURLWithPath: try value(flag)).path
             case "--json": jsonPath = URL(fileURLWithPath: try value(flag)).path
             case "--lineage": lineage = URL(fileURLWithPath: try value(flag)).path
+            case "--only":
+                let parts = Set(try value(flag).split(separator: ",").map(String.init))
+                guard !parts.isEmpty, parts.isSubset(of: Self.parts) else {
+                    throw UsageError(description: "--only takes some of \(Self.parts.sorted().joined(separator: ","))")
+                }
+                only = parts
             case "--help", "-h": throw UsageError(description: "")
             default: throw UsageError(description: "unknown argument \(flag)")
             }

@@ -31,12 +31,16 @@ do {
     defer { workspace.removeAll() }
     let run = BenchmarkRun(options: options, workspace: workspace, log: { printError($0) })
     let workload = try run.generateWorkload()
-    try run.singleAppends(workload: workload.path)
-    let imported = try run.bulkImport(workload: workload)
-    try run.verifyAndRebuild(
-        records: imported.records, ledger: imported.ledger,
-        label: "\(BenchmarkRun.sizeLabel(options.importEvents)) events")
-    for size in options.ledgerSizes { try run.queryLedger(size: size) }
+    if options.runs("singles") { try run.singleAppends(workload: workload.path) }
+    if options.runs("import") || options.runs("verify") {
+        let imported = try run.bulkImport(workload: workload)
+        if options.runs("verify") {
+            try run.verifyAndRebuild(
+                records: imported.records, ledger: imported.ledger,
+                label: "\(BenchmarkRun.sizeLabel(options.importEvents)) events")
+        }
+    }
+    if options.runs("queries") { for size in options.ledgerSizes { try run.queryLedger(size: size) } }
 
     let date = ISO8601DateFormatter().string(from: started)
     var machine = MachineDescription.current(date: date)

@@ -1,0 +1,137 @@
+import Foundation
+
+/// Bytes copied into memory that never moves until the arena is dropped: a write transaction's
+/// pending keys and values, lent as pointers without an array per entry.
+final class ByteArena {
+    private var chunks: [UnsafeMutableRawPointer] = []
+    private var current: UnsafeMutableRawPointer?
+    private var used = 0
+    private var capacity = 0
+    private static let chunkSize = 1 << 16
+
+    deinit { for chunk in chunks { chunk.deallocate() } }
+
+    /// A copy of `bytes`, valid as long as the arena.
+    func copy(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard bytes.count > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        if current == nil || used + bytes.count > capacity {
+            let size = max(Self.chunkSize, bytes.count)
+            let chunk = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+            chunks.append(chunk)
+            current = chunk
+            used = 0
+            capacity = size
+        }
+        let destination = current! + used
+        destination.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        used += bytes.count
+        return UnsafeRawBufferPointer(start: destination, count: bytes.count)
+    }
+}
+
+/// Bytes by address, hashed and compared by content: a dictionary key that needs no copy of its
+/// own. The bytes must outlive the dictionary entry (they live in a ``ByteArena``), or, for a
+/// lookup, the call.
+struct ByteKey: Hashable {
+    let bytes: UnsafeRawBufferPointer
+
+    func hash(into hasher: inout Hasher) { hasher.combine(bytes: bytes) }
+
+    static func == (a: ByteKey, b: ByteKey) -> Bool { compareBytes(a.bytes, b.bytes) == 0 }
+}
+
+/// A write transaction's puts to one run index, before they become a run: found by key, or by the
+/// part of the key a filter covers (a subject) in key order, and handed out sorted when flushed.
+final class PendingPuts {
+    struct Entry {
+        let key: UnsafeRawBufferPointer
+        var value: UnsafeRawBufferPointer
+    }
+
+    private let arena = ByteArena()
+    private(set) var entries: [Entry] = []
+    private var byKey: [ByteKey: Int] = [:]
+    /// Per filter key, the entries' positions in key order; only for `.throughFirstZero` indexes.
+    private var byFilterKey: [ByteKey: [Int]] = [:]
+    private let scope: FilterScope
+    /// Whether puts can be read back before the flush. A rebuild's puts are never read back, and
+    /// indexing them was a fifth of its time.
+    let isReadable: Bool
+
+    init(scope: FilterScope, readable: Bool = true) {
+        self.scope = scope
+        isReadable = readable
+    }
+
+    var count: Int { entries.count }
+    var isEmpty: Bool { entries.isEmpty }
+
+    func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
+        guard isReadable else {
+            entries.append(Entry(key: arena.copy(key), value: arena.copy(value)))
+            return
+        }
+        if let known = byKey[ByteKey(bytes: key)] {
+            entries[known].value = arena.copy(value)
+            return
+        }
+        let stored = arena.copy(key)
+        let position = entries.count
+        entries.append(Entry(key: stored, value: arena.copy(value)))
+        byKey[ByteKey(bytes: stored)] = position
+        guard scope == .throughFirstZero else { return }
+        let filterKey = ByteKey(
+            bytes: UnsafeRawBufferPointer(rebasing: stored[..<(scope.filterKeyLength(stored) ?? stored.count)]))
+        // Keep the group sorted (it is one subject's puts in this transaction, a handful), in place.
+        let entries = self.entries
+        byFilterKey[filterKey, default: []].insertSorted(position) {
+            compareBytes(entries[$0].key, entries[$1].key) < 0
+        }
+    }
+
+    func value(for key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        precondition(isReadable, "these puts are not indexed for reading")
+        return byKey[ByteKey(bytes: key)].map { entries[$0].value }
+    }
+
+    /// The entries whose key starts with `prefix`, in key order.
+    func entries(withPrefix prefix: UnsafeRawBufferPointer) -> [Entry] {
+        precondition(isReadable, "these puts are not indexed for reading")
+        if scope == .throughFirstZero, let length = scope.filterKeyLength(prefix, isPrefix: true) {
+            let group = byFilterKey[ByteKey(bytes: UnsafeRawBufferPointer(rebasing: prefix[..<length]))] ?? []
+            return group.lazy.map { self.entries[$0] }.filter { hasPrefix($0.key, prefix) }
+        }
+        return entries.filter { hasPrefix($0.key, prefix) }.sorted { compareBytes($0.key, $1.key) < 0 }
+    }
+
+    /// Every entry in key order, each key once (the last put's value, when puts that are not read
+    /// back repeat a key).
+    func sorted() -> [Entry] {
+        guard !isReadable else { return entries.sorted { compareBytes($0.key, $1.key) < 0 } }
+        // Of equal keys the later put sorts later, and replaces the earlier.
+        let entries = self.entries
+        let order = entries.indices.sorted { a, b in
+            let order = compareBytes(entries[a].key, entries[b].key)
+            return order != 0 ? order < 0 : a < b
+        }
+        var sorted: [Entry] = []
+        sorted.reserveCapacity(entries.count)
+        for entry in order.map({ entries[$0] }) {
+            if let last = sorted.last, compareBytes(last.key, entry.key) == 0 {
+                sorted[sorted.count - 1] = entry
+            } else {
+                sorted.append(entry)
+            }
+        }
+        return sorted
+    }
+}
+
+extension Array where Element == Int {
+    /// Inserts `element` after every element not greater than it; the array must be sorted.
+    mutating func insertSorted(_ element: Int, by isLess: (Int, Int) -> Bool) {
+        var position = count
+        while position > 0 && isLess(element, self[position - 1]) { position -= 1 }
+        insert(element, at: position)
+    }
+}

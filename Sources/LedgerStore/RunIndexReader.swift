@@ -1,0 +1,209 @@
+import CLMDB
+import Foundation
+
+/// Lookups and prefix scans over a ``RunIndex`` as one transaction sees it: the runs, and in a write
+/// transaction the puts still pending. Where several hold one key, the newest holds its value.
+public protocol RunIndexView: AnyObject {
+    /// Calls `body` with the value of `key` (or `nil`), lent in place: it must not escape `body`.
+    func withValue<T>(_ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T
+    /// Calls `body` with every entry whose key starts with `prefix`, in key order (descending when
+    /// `reverse`), lent in place, until `body` returns false. `body` must not write to the index.
+    func forEachEntry(
+        withPrefix prefix: [UInt8], reverse: Bool,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws
+}
+
+extension RunIndexView {
+    /// The value of `key`, copied out.
+    public func get(_ key: [UInt8]) throws -> [UInt8]? {
+        try withValue(key) { $0.map { Array($0) } }
+    }
+
+    /// Every entry whose key starts with `prefix`, in key order, copied out.
+    public func entries(withPrefix prefix: [UInt8]) throws -> [RunEntry] {
+        var entries: [RunEntry] = []
+        try forEachEntry(withPrefix: prefix, reverse: false) { key, value in
+            entries.append(RunEntry(key: Array(key), value: Array(value)))
+            return true
+        }
+        return entries
+    }
+}
+
+/// One key and value of a ``RunIndex``, copied out of the map.
+public struct RunEntry: Equatable, Sendable {
+    public let key: [UInt8]
+    public let value: [UInt8]
+}
+
+/// A read view of a ``RunIndex`` in one transaction: point lookups and prefix scans over every run,
+/// the newest run's value winning where runs share a key.
+public final class RunIndexReader: RunIndexView {
+    let index: RunIndex
+    let txn: Transaction
+    private(set) var directory: RunDirectory
+    /// Per run of `directory`, its filter once fetched.
+    private var filters: [RunFilterBytes?]
+    private var physicalKey: [UInt8] = []
+
+    init(index: RunIndex, txn: Transaction, directory: RunDirectory) throws {
+        self.index = index
+        self.txn = txn
+        self.directory = directory
+        filters = Array(repeating: nil, count: directory.runs.count)
+        if txn.isWritable {
+            // A write transaction may move the pages it changes, so it reads filters from copies, kept
+            // across transactions: a run never changes once committed, and its number is never reused.
+            filters = try index.filterCache.filters(for: directory.runs, index: index, txn: txn)
+        }
+    }
+
+    /// Starts over from a directory this transaction has just stored (after a flush). The new runs'
+    /// filters are read from this transaction and kept out of the shared cache: it may abort.
+    func reload(_ directory: RunDirectory, newRuns: [UInt32: [UInt8]]) throws {
+        var kept: [UInt32: RunFilterBytes] = [:]
+        for (run, filter) in zip(self.directory.runs, filters) { kept[run.id] = filter }
+        self.directory = directory
+        filters = directory.runs.map { run in kept[run.id] ?? newRuns[run.id].map(RunFilterBytes.init(copying:)) }
+    }
+
+    /// The run's filter; fetched on first use in a read-only transaction (its pages stay put until it ends).
+    private func filter(_ position: Int) throws -> RunFilterBytes? {
+        if let known = filters[position] { return known }
+        let run = directory.runs[position]
+        let fetched = try RunFilterBytes(inPlace: RunIndex.filterKey(run.id), index: index, txn: txn)
+        guard let fetched else { throw index.damage("run \(run.id) has no filter") }
+        filters[position] = fetched
+        return fetched
+    }
+
+    /// The hash a filter knows `key` (or a prefix naming the filtered part) by; nil when a prefix does
+    /// not name it, so that no run can be skipped.
+    private func filterHash(_ key: UnsafeRawBufferPointer, isPrefix: Bool) -> UInt64? {
+        index.scope.filterKeyLength(key, isPrefix: isPrefix).map {
+            RunFilter.hash(UnsafeRawBufferPointer(rebasing: key[..<$0]))
+        }
+    }
+
+    /// The positions of the runs that may hold a key whose filter key hashes to `hash`, newest first.
+    private func candidateRuns(hash: UInt64?) throws -> [Int] {
+        var candidates: [Int] = []
+        for position in directory.runs.indices {
+            if let hash, let filter = try filter(position), !filter.mayContain(hash) { continue }
+            candidates.append(position)
+        }
+        return candidates
+    }
+
+    private func setPhysicalKey(run: UInt32, _ key: UnsafeRawBufferPointer) {
+        physicalKey.removeAll(keepingCapacity: true)
+        physicalKey.append(UInt8(run >> 24))
+        physicalKey.append(UInt8(run >> 16 & 0xff))
+        physicalKey.append(UInt8(run >> 8 & 0xff))
+        physicalKey.append(UInt8(run & 0xff))
+        physicalKey.append(contentsOf: key)
+    }
+
+    public func withValue<T>(_ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T {
+        try key.withUnsafeBytes { bytes in try withValue(bytes, body) }
+    }
+
+    func withValue<T>(_ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T {
+        for position in try candidateRuns(hash: filterHash(key, isPrefix: false)) {
+            setPhysicalKey(run: directory.runs[position].id, key)
+            var value = MDB_val()
+            let code = physicalKey.withUnsafeBytes { keyBytes -> Int32 in
+                var k = MDB_val(
+                    mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                return mdb_get(txn.handle, index.database.handle, &k, &value)
+            }
+            txn.countRead()
+            if code == MDB_NOTFOUND { continue }
+            try check(code, "mdb_get(\(index.database.name))")
+            return try body(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+        }
+        return try body(nil)
+    }
+
+    public func forEachEntry(
+        withPrefix prefix: [UInt8], reverse: Bool,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try forEachEntry(withPrefix: prefix, pending: [], reverse: reverse, body)
+    }
+
+    /// The merged visit, with `pending` (sorted, all starting with `prefix`) newest of all. Each run
+    /// that may hold the prefix is read once with one cursor, its entries lent in place (the pages of
+    /// committed runs do not move before the transaction ends, and nothing writes during the visit);
+    /// the lists are then merged.
+    func forEachEntry(
+        withPrefix prefix: [UInt8], pending: [PendingPuts.Entry], reverse: Bool,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        var lists: [[PendingPuts.Entry]] = pending.isEmpty ? [] : [pending]
+        let candidates = try prefix.withUnsafeBytes { try candidateRuns(hash: filterHash($0, isPrefix: true)) }
+        if !candidates.isEmpty {
+            try txn.withCursor(index.database) { cursor in
+                for position in candidates {
+                    let start = prefix.withUnsafeBytes { bytes -> [UInt8] in
+                        setPhysicalKey(run: directory.runs[position].id, bytes)
+                        return physicalKey
+                    }
+                    var list: [PendingPuts.Entry] = []
+                    try start.withUnsafeBytes { startBytes in
+                        var found = try cursor.withEntry(atLeast: start) { key, value in
+                            hasPrefix(key, startBytes)
+                                ? PendingPuts.Entry(key: UnsafeRawBufferPointer(rebasing: key[4...]), value: value)
+                                : nil
+                        }
+                        while let current = found, let entry = current {
+                            list.append(entry)
+                            found = try cursor.withEntry(.next) { key, value in
+                                hasPrefix(key, startBytes)
+                                    ? PendingPuts.Entry(key: UnsafeRawBufferPointer(rebasing: key[4...]), value: value)
+                                    : nil
+                            }
+                        }
+                    }
+                    if !list.isEmpty { lists.append(list) }
+                }
+            }
+        }
+        try Self.merge(lists, reverse: reverse, body)
+    }
+
+    /// Visits sorted lists merged in key order (descending when `reverse`); where lists share a key,
+    /// the earliest list's entry is the one visited (lists are newest first).
+    static func merge(
+        _ lists: [[PendingPuts.Entry]], reverse: Bool,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        if lists.count == 1 {
+            for entry in reverse ? lists[0].reversed() : lists[0] {
+                guard try body(entry.key, entry.value) else { return }
+            }
+            return
+        }
+        var heads = lists.map { reverse ? $0.count - 1 : 0 }
+        let step = reverse ? -1 : 1
+        func valid(_ list: Int) -> Bool { heads[list] >= 0 && heads[list] < lists[list].count }
+        while true {
+            var best = -1
+            for list in lists.indices where valid(list) {
+                if best < 0 {
+                    best = list
+                    continue
+                }
+                let order = compareBytes(lists[list][heads[list]].key, lists[best][heads[best]].key)
+                if reverse ? order > 0 : order < 0 { best = list }
+            }
+            guard best >= 0 else { return }
+            let winner = lists[best][heads[best]]
+            for list in lists.indices where valid(list) && compareBytes(lists[list][heads[list]].key, winner.key) == 0 {
+                heads[list] += step
+            }
+            guard try body(winner.key, winner.value) else { return }
+        }
+    }
+}

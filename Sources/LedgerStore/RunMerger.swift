@@ -1,0 +1,192 @@
+import CLMDB
+import Foundation
+
+/// Writes one run's entries in key order (`MDB_APPEND`: the run's number is the largest yet) and
+/// then its filter.
+struct RunOutput {
+    let index: RunIndex
+    let txn: Transaction
+    let run: UInt32
+    private(set) var entries: UInt64 = 0
+    private var physicalKey: [UInt8] = []
+    private var hashes: [UInt64] = []
+    private var lastFilterKey: [UInt8] = []
+
+    init(index: RunIndex, txn: Transaction, run: UInt32) {
+        self.index = index
+        self.txn = txn
+        self.run = run
+    }
+
+    mutating func append(_ key: [UInt8], _ value: [UInt8]) throws {
+        try key.withUnsafeBytes { keyBytes in
+            try value.withUnsafeBytes { valueBytes in try append(keyBytes, valueBytes) }
+        }
+    }
+
+    mutating func append(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws {
+        physicalKey.removeAll(keepingCapacity: true)
+        physicalKey.append(contentsOf: BigEndian.bytes(run))
+        physicalKey.append(contentsOf: key)
+        try txn.put(index.database, key: physicalKey, bytes: value, flags: .append)
+        entries += 1
+        let length = index.scope.filterKeyLength(key) ?? key.count
+        let filterKey = UnsafeRawBufferPointer(rebasing: key[..<length])
+        // Keys arrive sorted, so equal filter keys are adjacent: hash each once.
+        let same = entries > 1 && lastFilterKey.withUnsafeBytes { compareBytes($0, filterKey) == 0 }
+        if !same {
+            lastFilterKey.removeAll(keepingCapacity: true)
+            lastFilterKey.append(contentsOf: filterKey)
+            hashes.append(RunFilter.hash(filterKey))
+        }
+    }
+
+    /// Stores the filter; returns it.
+    mutating func finish() throws -> [UInt8] {
+        let filter = RunFilter.build(hashes: hashes)
+        try txn.put(index.database, key: RunIndex.filterKey(run), value: filter)
+        return filter
+    }
+}
+
+/// Merges the newest runs of an index into one: a k-way merge over cursors (which LMDB keeps valid
+/// while the same transaction appends elsewhere in the database), then the old runs deleted.
+struct RunMerger {
+    let index: RunIndex
+    let txn: Transaction
+
+    /// Merges the consecutive runs `group` of `directory` into one run, which takes their place (and
+    /// the newest one's recency). Returns the new run's number and filter.
+    @discardableResult
+    func merge(_ group: Range<Int>, in directory: inout RunDirectory) throws -> (id: UInt32, filter: [UInt8]) {
+        let inputs = Array(directory.runs[group])
+        let id = directory.nextRunID
+        directory.nextRunID += 1
+        var output = RunOutput(index: index, txn: txn, run: id)
+        try withCursors(inputs.count) { cursors in
+            var heads = try zip(cursors, inputs).map { cursor, run in
+                try RunHead(cursor: cursor, run: run.id, index: index)
+            }
+            while true {
+                var best = -1
+                for position in heads.indices where heads[position].isValid {
+                    if best < 0 || heads[position].compareKey(with: heads[best]) < 0 { best = position }
+                }
+                guard best >= 0 else { break }
+                // Inputs are newest first, so the first with the smallest key is the value to keep.
+                try heads[best].withCurrent { key, value in try output.append(key, value) }
+                for position in heads.indices where position != best && heads[position].isValid {
+                    if heads[position].compareKey(with: heads[best]) == 0 { try heads[position].advance() }
+                }
+                try heads[best].advance()
+            }
+        }
+        let filter = try output.finish()
+        for run in inputs { try delete(run: run.id) }
+        directory.runs.replaceSubrange(
+            group,
+            with: [
+                RunDescriptor(
+                    id: id, recency: inputs[0].recency, weight: inputs.reduce(0) { $0 + $1.weight },
+                    entries: output.entries)
+            ])
+        return (id, filter)
+    }
+
+    private func withCursors<T>(_ count: Int, _ body: ([OpaquePointer]) throws -> T) throws -> T {
+        var cursors: [OpaquePointer] = []
+        defer { for cursor in cursors { mdb_cursor_close(cursor) } }
+        for _ in 0..<count {
+            var cursor: OpaquePointer?
+            try check(
+                mdb_cursor_open(txn.handle, index.database.handle, &cursor), "mdb_cursor_open(\(index.database.name))")
+            cursors.append(cursor!)
+        }
+        return try body(cursors)
+    }
+
+    /// Deletes every entry of `run`, and its filter.
+    private func delete(run: UInt32) throws {
+        let prefix = BigEndian.bytes(run)
+        try withCursors(1) { cursors in
+            let cursor = cursors[0]
+            var key = MDB_val()
+            var value = MDB_val()
+            var code = prefix.withUnsafeBytes { bytes -> Int32 in
+                key = MDB_val(mv_size: 4, mv_data: UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+                return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+            }
+            while code == MDB_SUCCESS, key.mv_size >= 4,
+                memcmp(key.mv_data, prefix, 4) == 0
+            {
+                let deleted =
+                    txn.capture == nil ? nil : Array(UnsafeRawBufferPointer(start: key.mv_data, count: key.mv_size))
+                try check(mdb_cursor_del(cursor, 0), "mdb_cursor_del(\(index.database.name))")
+                if let deleted { txn.capture?.recordDelete(index.database, key: deleted) }
+                // After a delete the cursor rests on the entry that followed (py-lmdb relies on the same).
+                code = mdb_cursor_get(cursor, &key, &value, MDB_GET_CURRENT)
+            }
+            if code != MDB_SUCCESS && code != MDB_NOTFOUND && code != EINVAL {
+                try check(code, "mdb_cursor_get(\(index.database.name))")
+            }
+        }
+        try txn.delete(index.database, key: RunIndex.filterKey(run))
+    }
+}
+
+/// One input of a merge: a cursor on a run's current entry, whose bytes are copied out before any
+/// put can move them.
+private struct RunHead {
+    let cursor: OpaquePointer
+    let prefix: [UInt8]
+    private(set) var key: [UInt8] = []
+    private(set) var value: [UInt8] = []
+    private(set) var isValid = false
+    let database: String
+
+    init(cursor: OpaquePointer, run: UInt32, index: RunIndex) throws {
+        self.cursor = cursor
+        prefix = BigEndian.bytes(run)
+        database = index.database.name
+        var k = MDB_val()
+        var v = MDB_val()
+        let code = prefix.withUnsafeBytes { bytes -> Int32 in
+            k = MDB_val(mv_size: 4, mv_data: UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+            return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+        }
+        try take(code, &k, &v)
+    }
+
+    private mutating func take(_ code: Int32, _ k: inout MDB_val, _ v: inout MDB_val) throws {
+        if code == MDB_NOTFOUND {
+            isValid = false
+            return
+        }
+        try check(code, "mdb_cursor_get(\(database))")
+        guard k.mv_size >= 4, memcmp(k.mv_data, prefix, 4) == 0 else {
+            isValid = false
+            return
+        }
+        key.removeAll(keepingCapacity: true)
+        key.append(contentsOf: UnsafeRawBufferPointer(start: k.mv_data + 4, count: k.mv_size - 4))
+        value.removeAll(keepingCapacity: true)
+        value.append(contentsOf: UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+        isValid = true
+    }
+
+    /// Moves to the run's next entry. LMDB keeps a cursor opened in a write transaction valid while
+    /// the transaction writes elsewhere in the database (it tracks such cursors and fixes them up when
+    /// pages are copied or split), so the merge can append its output while it reads its inputs.
+    mutating func advance() throws {
+        var k = MDB_val()
+        var v = MDB_val()
+        let code = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+        try take(code, &k, &v)
+    }
+
+    func compareKey(with other: RunHead) -> Int { compareBytes(key, other.key) }
+
+    func withCurrent(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws {
+        try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try body(k, v) } }
+    }
+}
