@@ -140,7 +140,7 @@ public final class LogAppender {
     @discardableResult
     public func append(_ record: [UInt8]) throws -> UInt64 {
         let sequence = size
-        try txn.put(log.records, key: BigEndian.bytes(sequence), value: record, flags: .append)
+        try txn.append(log.records, key: BigEndian.bytes(sequence), value: record)
         var digest = try MerkleHashing.leafHash(record, using: hasher)
         try log.tree.store(digest, level: 0, index: sequence, in: txn)
         var level = 0

@@ -34,18 +34,29 @@ struct RunDirectory: Equatable, Sendable {
     var entryCount: UInt64 { runs.reduce(0) { $0 + $1.entries } }
 
     func encoded() -> [UInt8] {
-        var out: [UInt8] = [Self.formatVersion]
-        out.reserveCapacity(17 + runs.count * 28)
-        out += BigEndian.bytes(nextRunID)
-        out += BigEndian.bytes(nextRecency)
-        out += BigEndian.bytes(UInt32(runs.count))
-        for run in runs {
-            out += BigEndian.bytes(run.id)
-            out += BigEndian.bytes(run.recency)
-            out += BigEndian.bytes(run.weight)
-            out += BigEndian.bytes(run.entries)
+        // Written straight into one buffer: the directory is stored at every commit.
+        [UInt8](unsafeUninitializedCapacity: 17 + runs.count * 28) { buffer, count in
+            var offset = 0
+            func put<T: FixedWidthInteger>(_ value: T) {
+                withUnsafeBytes(of: value.bigEndian) { bytes in
+                    for byte in bytes {
+                        buffer[offset] = byte
+                        offset += 1
+                    }
+                }
+            }
+            put(Self.formatVersion)
+            put(nextRunID)
+            put(nextRecency)
+            put(UInt32(runs.count))
+            for run in runs {
+                put(run.id)
+                put(run.recency)
+                put(run.weight)
+                put(run.entries)
+            }
+            count = offset
         }
-        return out
     }
 
     init() {}

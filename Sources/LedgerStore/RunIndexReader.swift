@@ -62,10 +62,13 @@ public final class RunIndexReader: RunIndexView {
     /// Starts over from a directory this transaction has just stored (after a flush). The new runs'
     /// filters are read from this transaction and kept out of the shared cache: it may abort.
     func reload(_ directory: RunDirectory, newRuns: [UInt32: [UInt8]]) throws {
-        var kept: [UInt32: RunFilterBytes] = [:]
-        for (run, filter) in zip(self.directory.runs, filters) { kept[run.id] = filter }
+        // A directory holds a few dozen runs: a linear search beats building a dictionary.
+        let old = zip(self.directory.runs, filters)
+        filters = directory.runs.map { run in
+            if let filter = newRuns[run.id] { return RunFilterBytes(copying: filter) }
+            return old.first { $0.0.id == run.id }?.1
+        }
         self.directory = directory
-        filters = directory.runs.map { run in kept[run.id] ?? newRuns[run.id].map(RunFilterBytes.init(copying:)) }
     }
 
     /// The run's filter; fetched on first use in a read-only transaction (its pages stay put until it ends).

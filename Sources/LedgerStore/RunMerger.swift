@@ -28,7 +28,7 @@ struct RunOutput {
         physicalKey.removeAll(keepingCapacity: true)
         physicalKey.append(contentsOf: BigEndian.bytes(run))
         physicalKey.append(contentsOf: key)
-        try txn.put(index.database, key: physicalKey, bytes: value, flags: .append)
+        try physicalKey.withUnsafeBytes { try txn.append(index.database, key: $0, value: value) }
         entries += 1
         let length = index.scope.filterKeyLength(key) ?? key.count
         let filterKey = UnsafeRawBufferPointer(rebasing: key[..<length])

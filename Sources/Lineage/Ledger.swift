@@ -98,7 +98,9 @@ public final class Ledger: @unchecked Sendable {
             (Vault.keysDatabaseName, []),
         ]
         let databases = try environment.openDatabases(own + Projections.specs)
-        idempotency = RunIndex(database: databases[0], scope: .wholeKey)
+        // Only point lookups, which filters make cheap in any number of runs: merge eight at a time,
+        // rewriting each entry less often.
+        idempotency = RunIndex(database: databases[0], scope: .wholeKey, fanIn: 8)
         meta = databases[1]
         vault = Vault(units: databases[2], keys: databases[3], keyEncryptionKey: keys.keyEncryptionKey)
         projections = Projections(

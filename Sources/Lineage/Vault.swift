@@ -51,7 +51,8 @@ struct Vault: Sendable {
     let keyEncryptionKey: [UInt8]
 
     init(units: Database, keys: Database, keyEncryptionKey: [UInt8]) {
-        self.units = RunIndex(database: units, scope: .wholeKey)
+        // Point lookups only, like the idempotency index: eight runs per merge.
+        self.units = RunIndex(database: units, scope: .wholeKey, fanIn: 8)
         self.keys = keys
         self.keyEncryptionKey = keyEncryptionKey
     }

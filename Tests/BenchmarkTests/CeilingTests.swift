@@ -181,7 +181,7 @@ struct LMDBCeilingTests {
                     [RawPut(database: "log", key: bigEndianKey(4), value: [2], flags: append)],
                 ], directory: scratch.child("order"))
         }
-        #expect(error?.call == "mdb_put(log)")
+        #expect(error?.call == "mdb_cursor_put(log, MDB_APPEND)")
         #expect(error?.code == MDB_KEYEXIST)
     }
 }

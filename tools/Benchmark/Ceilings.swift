@@ -236,7 +236,29 @@ enum Ceilings {
         for (transaction, indexes) in zip(transactions, databaseIndexes) {
             let begin = recordLatencies ? monotonicNanoseconds() : 0
             try writeTransaction(env) { txn in
+                // Appends go through one cursor per database, as the product's do (an append then
+                // starts where the last ended); the cursors die with the transaction.
+                var appendCursors: [Int: OpaquePointer] = [:]
                 for (put, index) in zip(transaction, indexes) {
+                    if put.flags & UInt32(MDB_APPEND) != 0 && !put.isDelete {
+                        if appendCursors[index] == nil {
+                            var cursor: OpaquePointer?
+                            try checkLMDB(mdb_cursor_open(txn, handles[index], &cursor), "mdb_cursor_open(\(put.database))")
+                            appendCursors[index] = cursor
+                        }
+                        let code = put.key.withUnsafeBytes { keyBytes in
+                            put.value.withUnsafeBytes { valueBytes in
+                                var key = MDB_val(
+                                    mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                                var value = MDB_val(
+                                    mv_size: valueBytes.count,
+                                    mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                                return mdb_cursor_put(appendCursors[index]!, &key, &value, put.flags)
+                            }
+                        }
+                        try checkLMDB(code, "mdb_cursor_put(\(put.database), MDB_APPEND)")
+                        continue
+                    }
                     if put.isDelete {
                         let code = put.key.withUnsafeBytes { keyBytes in
                             var key = MDB_val(
