@@ -113,8 +113,13 @@ public final class AppendOnlyLog: Sendable {
     }
 
     /// Recomputes every leaf, every stored node and the root from the records; see ``LogVerifier``.
-    public func verify(in txn: Transaction, progress: (UInt64) -> Void = { _ in }) throws -> LogVerification {
-        try LogVerifier(log: self, txn: txn).run(progress: progress)
+    /// The work is shared by `workers` threads (this one included); each record is also shown to the
+    /// inspector of the thread that reads it (one per worker, or none).
+    public func verify(
+        in txn: Transaction, workers: Int = 1, inspectors: [any RecordInspector] = [],
+        progress: (UInt64) -> Void = { _ in }
+    ) throws -> LogVerification {
+        try LogVerifier(log: self, txn: txn).run(workers: workers, inspectors: inspectors, progress: progress)
     }
 }
 

@@ -8,106 +8,177 @@ public enum LogVerification: Equatable, Sendable {
     case damaged(sequence: UInt64, problem: String)
 }
 
+/// Looks at each record while the tree is being recomputed, on the verifying thread that read it: the
+/// record's own format, and whatever the caller counts. One inspector belongs to one thread at a time
+/// (it is handed to its thread, then read back once the pass is over).
+public protocol RecordInspector: AnyObject, Sendable {
+    /// The problem with the record stored under `sequence`, nil when there is none.
+    func inspect(sequence: UInt64, record: UnsafeRawBufferPointer) -> String?
+}
+
 /// Recomputes the tree from the records and compares every stored node, reading everything in key
 /// order: first the records beside the stored leaf hashes, then each level's stored nodes beside the
 /// level below (both ranges walked with cursors, no lookups). Reports the earliest damage in record
 /// order — the record that completes the first node (or leaf) that disagrees — then checks that the
 /// tree holds no node beyond those (a record deleted from the end leaves its leaf behind).
+///
+/// The work is split by index range over `workers` threads, each in a read transaction of its own:
+/// the records and stored nodes below the size being verified never change, so a worker whose
+/// snapshot is newer reads the same bytes. What depends on the snapshot (the size, nodes beyond it)
+/// is read in the caller's transaction.
 struct LogVerifier {
     let log: AppendOnlyLog
     let txn: Transaction
 
     /// The first disagreement found so far: the record that completes it, and what it is.
-    private struct Damage {
+    struct Damage: Sendable {
         let sequence: UInt64
         let problem: String
     }
 
-    func run(progress: (UInt64) -> Void) throws -> LogVerification {
+    func run(
+        workers: Int, inspectors: [any RecordInspector], progress: (UInt64) -> Void
+    ) throws -> LogVerification {
+        precondition(inspectors.isEmpty || inspectors.count == workers, "one inspector per worker")
         let hasher = SHA256Hasher()
-        var (count, damage) = try verifyLeaves(hasher: hasher, progress: progress)
-        progress(count)
+        let size = try log.size(in: txn)
+        let log = self.log
+        var damage = try parallel(workers: workers, count: size) { range, worker, txn in
+            try Self.verifyLeaves(log, range, in: txn, inspector: inspectors.isEmpty ? nil : inspectors[worker])
+        }
+        progress(size)
         // Higher levels, as far as nodes completed before any damage already found.
         var level = 1
-        while count >> UInt64(level) > 0 {
-            if let found = try verifyLevel(level, size: count, before: damage?.sequence ?? count, hasher: hasher) {
-                if found.sequence < damage?.sequence ?? .max { damage = found }
+        while size >> UInt64(level) > 0 {
+            let limit = damage?.sequence ?? size
+            let current = level
+            let found = try parallel(workers: workers, count: size >> UInt64(level)) { range, _, txn in
+                try Self.verifyLevel(log, current, indices: range, before: limit, in: txn)
             }
+            if let found, found.sequence < damage?.sequence ?? .max { damage = found }
             level += 1
         }
         if let damage { return .damaged(sequence: damage.sequence, problem: damage.problem) }
 
         let storedNodes = try txn.statistics(log.tree.nodes).entries
-        let expectedNodes = Int(2 * count) - count.nonzeroBitCount
+        let expectedNodes = Int(2 * size) - size.nonzeroBitCount
         if storedNodes != expectedNodes {
-            if try txn.get(log.tree.nodes, key: MerkleTree.key(level: 0, index: count)) != nil {
-                return .damaged(sequence: count, problem: "record \(count) is missing but its leaf hash is stored")
+            if try txn.get(log.tree.nodes, key: MerkleTree.key(level: 0, index: size)) != nil {
+                return .damaged(sequence: size, problem: "record \(size) is missing but its leaf hash is stored")
             }
             return .damaged(
-                sequence: count,
-                problem: "the tree stores \(storedNodes) nodes where \(count) records make \(expectedNodes)")
+                sequence: size,
+                problem: "the tree stores \(storedNodes) nodes where \(size) records make \(expectedNodes)")
         }
         // The root folds the perfect subtrees of the size's binary decomposition (indexed by level, as
         // foldRoot takes them); each is a stored node the passes above have just checked.
         var subtrees = [Digest?](repeating: nil, count: 64)
-        for level in 0..<64 where count >> UInt64(level) & 1 == 1 {
-            let index = (count >> UInt64(level)) - 1
+        for level in 0..<64 where size >> UInt64(level) & 1 == 1 {
+            let index = (size >> UInt64(level)) - 1
             guard let bytes = try txn.get(log.tree.nodes, key: MerkleTree.key(level: level, index: index)),
                 let digest = Digest(bytes: bytes)
             else {
                 return .damaged(
-                    sequence: count - 1, problem: "stored Merkle node (level \(level), index \(index)) is missing")
+                    sequence: size - 1, problem: "stored Merkle node (level \(level), index \(index)) is missing")
             }
             subtrees[level] = digest
         }
         let root = try MerkleHashing.foldRoot(subtrees, using: hasher) ?? MerkleHashing.emptyRoot(using: hasher)
-        return .intact(head: TreeHead(size: count, root: root), nodes: storedNodes)
+        return .intact(head: TreeHead(size: size, root: root), nodes: storedNodes)
     }
 
-    /// The records against the stored leaf hashes (level 0), both in order. Returns the number of
-    /// records up to the first damage, and the damage.
-    private func verifyLeaves(hasher: SHA256Hasher, progress: (UInt64) -> Void) throws -> (UInt64, Damage?) {
-        try txn.withCursor(log.records) { records in
+    /// Runs `body` over `workers` consecutive slices of `0..<count`: the first slice in the caller's
+    /// transaction on this thread, the others each on a thread of its own in a read transaction of its
+    /// own. Returns the earliest damage any slice found.
+    private func parallel(
+        workers: Int, count: UInt64,
+        _ body: @escaping @Sendable (Range<UInt64>, Int, Transaction) throws -> Damage?
+    ) throws -> Damage? {
+        // Small ranges are not worth a thread.
+        let slices = count < 4_096 ? 1 : max(1, workers)
+        let bounds = (0...slices).map { count * UInt64($0) / UInt64(slices) }
+        let results = ParallelResults(count: slices)
+        let environment = log.environment
+        let threads = (1..<slices).map { worker in
+            let thread = Thread {
+                results.store(worker) {
+                    try environment.read { try body(bounds[worker]..<bounds[worker + 1], worker, $0) }
+                }
+            }
+            thread.stackSize = 4 << 20
+            thread.start()
+            return thread
+        }
+        _ = threads
+        results.store(0) { try body(bounds[0]..<bounds[1], 0, txn) }
+        return try results.wait().compactMap { $0 }.min { $0.sequence < $1.sequence }
+    }
+
+    /// The records in `range` against the stored leaf hashes (level 0), both in order, each record
+    /// also shown to `inspector`.
+    private static func verifyLeaves(
+        _ log: AppendOnlyLog, _ range: Range<UInt64>, in txn: Transaction, inspector: (any RecordInspector)?
+    ) throws -> Damage? {
+        guard !range.isEmpty else { return nil }
+        let hasher = SHA256Hasher()
+        return try txn.withCursor(log.records) { records in
             try txn.withCursor(log.tree.nodes) { nodes in
-                var expected: UInt64 = 0
+                var expected = range.lowerBound
                 var nodeMove = NodeCursor(cursor: nodes, level: 0)
-                var move = Cursor.Move.first
-                while true {
-                    let outcome: Damage?? = try records.withEntry(move) { key, value in
+                var first = true
+                let digest = UnsafeMutableRawBufferPointer.allocate(byteCount: Digest.byteCount, alignment: 8)
+                defer { digest.deallocate() }
+                while expected < range.upperBound {
+                    let body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Damage? = { key, value in
                         guard key.count == 8, let sequence = BigEndian.uint64(key) else {
                             return Damage(sequence: expected, problem: "a record key is not an 8-byte sequence number")
                         }
                         if sequence != expected {
                             return Damage(sequence: expected, problem: "record \(expected) is missing")
                         }
-                        let digest = try MerkleHashing.leafHash(value, using: hasher)
-                        if let problem = try nodeMove.compare(digest, index: sequence) {
+                        try MerkleHashing.leafPrefix.withUnsafeBytes { try hasher.digest($0, value, into: digest) }
+                        if let problem = try nodeMove.compare(UnsafeRawBufferPointer(digest), index: sequence) {
+                            return Damage(sequence: sequence, problem: problem)
+                        }
+                        if let problem = inspector?.inspect(sequence: sequence, record: value) {
                             return Damage(sequence: sequence, problem: problem)
                         }
                         return nil
                     }
-                    guard let outcome else { return (expected, nil) }  // past the last record
-                    if let damage = outcome { return (expected, damage) }
+                    let outcome: Damage?? =
+                        first
+                        ? try records.withEntry(atLeast: BigEndian.bytes(expected), body)
+                        : try records.withEntry(.next, body)
+                    first = false
+                    guard let outcome else {
+                        return Damage(sequence: expected, problem: "record \(expected) is missing")
+                    }
+                    if let damage = outcome { return damage }
                     expected += 1
-                    if expected & 0xffff == 0 { progress(expected) }
-                    move = .next
                 }
+                return nil
             }
         }
     }
 
-    /// Level `level`'s stored nodes against the nodes recomputed from the stored level below (checked
-    /// by the previous pass), for the nodes completed by records before `limit`.
-    private func verifyLevel(_ level: Int, size: UInt64, before limit: UInt64, hasher: SHA256Hasher) throws -> Damage? {
-        try txn.withCursor(log.tree.nodes) { lower in
+    /// Level `level`'s stored nodes `indices` against the nodes recomputed from the stored level below
+    /// (checked by the previous pass), for the nodes completed by records before `limit`.
+    private static func verifyLevel(
+        _ log: AppendOnlyLog, _ level: Int, indices: Range<UInt64>, before limit: UInt64, in txn: Transaction
+    ) throws -> Damage? {
+        guard !indices.isEmpty else { return nil }
+        let hasher = SHA256Hasher()
+        return try txn.withCursor(log.tree.nodes) { lower in
             try txn.withCursor(log.tree.nodes) { upper in
                 var children = NodeCursor(cursor: lower, level: level - 1)
                 var parents = NodeCursor(cursor: upper, level: level)
                 // 0x01 ‖ left ‖ right, refilled for each node.
                 var input = [UInt8](repeating: 0, count: 1 + 2 * Digest.byteCount)
                 input[0] = MerkleHashing.nodePrefix[0]
-                var index: UInt64 = 0
-                while index < size >> UInt64(level) {
+                let digest = UnsafeMutableRawBufferPointer.allocate(byteCount: Digest.byteCount, alignment: 8)
+                defer { digest.deallocate() }
+                let nothing = UnsafeRawBufferPointer(start: nil, count: 0)
+                for index in indices {
                     let completedBy = (index + 1) << UInt64(level) - 1
                     guard completedBy < limit else { return nil }
                     guard try children.copy(index: 2 * index, into: &input, at: 1),
@@ -117,15 +188,40 @@ struct LogVerifier {
                             sequence: completedBy,
                             problem: "stored Merkle node (level \(level - 1), index \(2 * index)) is missing")
                     }
-                    let digest = try input.withUnsafeBytes { try hasher.digest($0) }
-                    if let problem = try parents.compare(digest, index: index) {
+                    try input.withUnsafeBytes { try hasher.digest($0, nothing, into: digest) }
+                    if let problem = try parents.compare(UnsafeRawBufferPointer(digest), index: index) {
                         return Damage(sequence: completedBy, problem: problem)
                     }
-                    index += 1
                 }
                 return nil
             }
         }
+    }
+}
+
+/// What each slice of a parallel pass found, and the wait for all of them.
+private final class ParallelResults: @unchecked Sendable {
+    // @unchecked: every field is touched only with `condition` locked.
+    private let condition = NSCondition()
+    private var results: [Result<LogVerifier.Damage?, Error>?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func store(_ slot: Int, _ body: () throws -> LogVerifier.Damage?) {
+        let result = Result { try body() }
+        condition.lock()
+        results[slot] = result
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Every slice's damage (nil where none), once all are done; rethrows the first error.
+    func wait() throws -> [LogVerifier.Damage?] {
+        condition.lock()
+        while results.contains(where: { $0 == nil }) { condition.wait() }
+        let done = results
+        condition.unlock()
+        return try done.map { try $0!.get() }
     }
 }
 
@@ -159,13 +255,16 @@ private struct NodeCursor {
     }
 
     private static func equal(_ stored: UnsafeRawBufferPointer, _ bytes: [UInt8]) -> Bool {
-        stored.count == bytes.count
-            && bytes.withUnsafeBytes { memcmp(stored.baseAddress!, $0.baseAddress!, bytes.count) == 0 }
+        bytes.withUnsafeBytes { equal(stored, $0) }
+    }
+
+    private static func equal(_ stored: UnsafeRawBufferPointer, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        stored.count == bytes.count && memcmp(stored.baseAddress!, bytes.baseAddress!, bytes.count) == 0
     }
 
     /// The problem with stored node `index` against the recomputed `digest`, nil when they agree.
-    mutating func compare(_ digest: Digest, index: UInt64) throws -> String? {
-        let agrees = try advance(to: index) { stored in Self.equal(stored, digest.bytes) }
+    mutating func compare(_ digest: UnsafeRawBufferPointer, index: UInt64) throws -> String? {
+        let agrees = try advance(to: index) { stored in Self.equal(stored, digest) }
         guard let agrees else {
             started = false  // the cursor sits past the gap: seek to the next expected key from here on
             return "stored Merkle node (level \(level), index \(index)) is missing"

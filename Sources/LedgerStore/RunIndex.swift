@@ -160,6 +160,16 @@ public final class RunIndex: Sendable {
         var filters: [UInt32: [UInt8]] = [:]
         var counted: [UInt32: UInt64] = [:]
         var total: UInt64 = 0
+        // Entries come run by run, and within a run keys sharing a filter key are adjacent: the run's
+        // filter and count, and the filter key's hash, are looked up once per change.
+        var currentRun: UInt32 = 0
+        var currentFilter: [UInt8] = []
+        var currentCount: UInt64 = 0
+        var lastFilterKey: [UInt8] = []
+        var lastAdmitted = false
+        func closeRun() {
+            if currentRun != 0 { counted[currentRun] = currentCount }
+        }
         try txn.withCursor(database) { cursor in
             var move = Cursor.Move.first
             while let stop: Bool = try cursor.withEntry(
@@ -178,18 +188,32 @@ public final class RunIndex: Sendable {
                         filters[filterRun] = Array(value)
                         return false
                     }
-                    guard listed[run] != nil else {
-                        throw damage("entries of run \(run), which the directory does not list, are stored")
+                    if run != currentRun {
+                        guard listed[run] != nil, counted[run] == nil else {
+                            throw damage("entries of run \(run), which the directory does not list, are stored")
+                        }
+                        guard let filter = filters[run] else { throw damage("run \(run) has no filter") }
+                        closeRun()
+                        currentRun = run
+                        currentFilter = filter
+                        currentCount = 0
+                        lastFilterKey = []
+                        lastAdmitted = false
                     }
-                    guard let filter = filters[run] else { throw damage("run \(run) has no filter") }
                     let logical = UnsafeRawBufferPointer(rebasing: key[4...])
-                    let filterLength = scope.filterKeyLength(logical) ?? logical.count
-                    let admitted = filter.withUnsafeBytes { bits in
-                        RunFilter.mayContain(
-                            RunFilter.hash(UnsafeRawBufferPointer(rebasing: logical[..<filterLength])), filter: bits)
+                    let filterKey = UnsafeRawBufferPointer(
+                        rebasing: logical[..<(scope.filterKeyLength(logical) ?? logical.count)])
+                    let same = lastAdmitted && lastFilterKey.withUnsafeBytes { compareBytes($0, filterKey) == 0 }
+                    if !same {
+                        let admitted = currentFilter.withUnsafeBytes { bits in
+                            RunFilter.mayContain(RunFilter.hash(filterKey), filter: bits)
+                        }
+                        guard admitted else { throw damage("run \(run)'s filter leaves out one of its keys") }
+                        lastFilterKey.removeAll(keepingCapacity: true)
+                        lastFilterKey.append(contentsOf: filterKey)
+                        lastAdmitted = true
                     }
-                    guard admitted else { throw damage("run \(run)'s filter leaves out one of its keys") }
-                    counted[run, default: 0] += 1
+                    currentCount += 1
                     total += 1
                     try body(logical, value)
                     return false
@@ -198,6 +222,7 @@ public final class RunIndex: Sendable {
                 if stop { break }
             }
         }
+        closeRun()
         for run in directory.runs where (counted[run.id] ?? 0) != run.entries {
             throw damage("run \(run.id) holds \(counted[run.id] ?? 0) entries where its directory says \(run.entries)")
         }

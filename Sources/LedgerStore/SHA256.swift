@@ -70,6 +70,23 @@ public final class SHA256Hasher {
         return Digest(unchecked: out)
     }
 
+    /// The digest of `first ‖ second` written into `out` (at least 32 bytes), allocating nothing: for
+    /// passes that hash every record and compare the result in place.
+    public func digest(
+        _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
+    ) throws {
+        precondition(out.count >= Digest.byteCount)
+        try checkCrypto(EVP_DigestInit_ex2(context, SHA256Algorithm.shared.md, nil), "EVP_DigestInit_ex2")
+        try checkCrypto(EVP_DigestUpdate(context, first.baseAddress, first.count), "EVP_DigestUpdate")
+        if second.count > 0 {
+            try checkCrypto(EVP_DigestUpdate(context, second.baseAddress, second.count), "EVP_DigestUpdate")
+        }
+        var length: UInt32 = 0
+        try checkCrypto(
+            EVP_DigestFinal_ex(context, out.baseAddress!.assumingMemoryBound(to: UInt8.self), &length),
+            "EVP_DigestFinal_ex")
+    }
+
     /// The digest of `bytes`.
     public func digest(of bytes: [UInt8]) throws -> Digest {
         try bytes.withUnsafeBytes { try digest($0) }

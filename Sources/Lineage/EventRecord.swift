@@ -1,3 +1,5 @@
+import Foundation
+
 /// The bytes stored for one event in `log.records`, and hashed as its Merkle leaf.
 ///
 /// Version 2, all integers big-endian:
@@ -103,6 +105,77 @@ public struct Resolution: Equatable, Sendable {
             return Version(
                 sequence: BigEndian.uint64(bytes, at: offset)!,
                 item: Int(bytes[offset + 8]) << 8 | Int(bytes[offset + 9]))
+        }
+    }
+}
+
+extension EventRecord {
+    /// A record's sections located in place, without copying or parsing its event: what `verify`
+    /// checks of every record at hashing speed.
+    struct Framing {
+        /// The canonical event's bytes, lent from the record.
+        let event: UnsafeRawBufferPointer
+        /// The number of sealed values, each framed as FORMAT.md says.
+        let sealedValues: Int
+        /// The number of versions the resolution section names.
+        let resolvedVersions: Int
+
+        /// `nil` when the bytes are not a well-formed record of the current version.
+        init?(_ bytes: UnsafeRawBufferPointer) {
+            func uint32(_ offset: Int) -> Int? {
+                guard offset >= 0, offset + 4 <= bytes.count else { return nil }
+                return Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8
+                    | Int(bytes[offset + 3])
+            }
+            guard bytes.count >= 21, bytes[0] == EventRecord.formatVersion, let eventLength = uint32(9),
+                let sealedLength = uint32(13 + eventLength),
+                let resolutionLength = uint32(17 + eventLength + sealedLength),
+                bytes.count == 21 + eventLength + sealedLength + resolutionLength
+            else { return nil }
+            event = UnsafeRawBufferPointer(rebasing: bytes[13..<(13 + eventLength)])
+            // The sealed section: a count, then per value a 16-byte key id, a length and a box of at least
+            // a nonce and a tag.
+            var sealed = 0
+            if sealedLength > 0 {
+                let start = 17 + eventLength
+                guard let count = uint32(start) else { return nil }
+                var offset = start + 4
+                for _ in 0..<count {
+                    guard let length = uint32(offset + 16), length >= SealedBox.nonceByteCount + SealedBox.tagByteCount
+                    else { return nil }
+                    offset += 20 + length
+                }
+                guard offset == start + sealedLength else { return nil }
+                sealed = count
+            }
+            sealedValues = sealed
+            var resolved = 0
+            if resolutionLength > 0 {
+                guard let count = uint32(21 + eventLength + sealedLength), count > 0, resolutionLength == 4 + 10 * count
+                else { return nil }
+                resolved = count
+            }
+            resolvedVersions = resolved
+        }
+
+        /// The event's type, read from the end of its canonical JSON: `type` sorts last among the
+        /// envelope's members, and a type has no characters JSON escapes, so the canonical form ends
+        /// `"type":"…"}`. Nil when it does not.
+        var eventType: [UInt8]? {
+            let marker = Array(#""type":""#.utf8)
+            guard event.count > marker.count + 2, event[event.count - 1] == UInt8(ascii: "}"),
+                event[event.count - 2] == UInt8(ascii: "\"")
+            else { return nil }
+            let end = event.count - 2
+            var start = end
+            while start > 0 && event[start - 1] != UInt8(ascii: "\"") { start -= 1 }
+            guard start >= marker.count,
+                marker.withUnsafeBytes({
+                    memcmp($0.baseAddress!, event.baseAddress! + start - marker.count, marker.count)
+                })
+                    == 0
+            else { return nil }
+            return Array(event[start..<end])
         }
     }
 }

@@ -1,51 +1,119 @@
+import Foundation
+
 extension Ledger {
-    /// Recomputes everything from the records, in one read snapshot, and returns the first
-    /// disagreement:
+    /// Checks the ledger against its records, in one read snapshot, and returns the first
+    /// disagreement. It only reads: writers carry on while it runs. A damaged LMDB file surfaces as a
+    /// thrown ``LMDBError`` whose `isCorruption` is true.
     ///
+    /// Always, on both cores:
     /// 1. the Merkle tree: every leaf, every stored node, the root;
-    /// 2. every record: its format, its event's envelope and payload rules and canonical form, every
-    ///    sealed value authenticating under its data key;
-    /// 3. every derived database — the idempotency index and each projection — holding exactly the
-    ///    entries its records give rise to: the multiset of derived entries and the multiset of stored
-    ///    ones are compared by keyed digests (``MultisetDigest``), so neither side is sorted or held in
-    ///    memory; the sorted-run databases are also checked for structure (runs, counts, filters).
+    /// 2. every record's format: its sections and their lengths, its sealed values' framing, its
+    ///    event's type;
+    /// 3. every derived database's structure (runs, their counts and filters) and size: the
+    ///    idempotency index one entry per record, the provenance one per ingested item, the
+    ///    disclosures one per disclosure, the parties one per registration.
     ///
-    /// It only reads: writers carry on while it runs. A damaged LMDB file surfaces as a thrown
-    /// ``LMDBError`` whose `isCorruption` is true.
-    public func verify(progress: (UInt64) -> Void = { _ in }) throws -> LogVerification {
+    /// With `deep`, also:
+    /// 4. every event against its envelope and payload rules and its canonical form, every sealed
+    ///    value authenticating under its data key;
+    /// 5. every derived database holding exactly the entries its records give rise to: the multiset
+    ///    of derived entries and the multiset of stored ones are compared by keyed digests
+    ///    (``MultisetDigest``), so neither side is sorted or held in memory; on a difference a second
+    ///    pass names the first record whose entry is missing or different.
+    public func verify(deep: Bool = false, progress: (UInt64) -> Void = { _ in }) throws -> LogVerification {
         try environment.read { txn in
-            let treeResult = try log.verify(in: txn) { progress($0 / 2) }
+            // The derived databases are scanned on a thread of their own while the tree is recomputed,
+            // in a snapshot that must be this one (else the scan is done again here, afterwards).
+            let scan = StoredCountsScan(ledger: self, snapshot: txn.snapshotID)
+            let inspectors = (0..<Self.verifyWorkers).map { _ in RecordTally() }
+            let treeResult: LogVerification
+            do {
+                treeResult = try log.verify(in: txn, workers: Self.verifyWorkers, inspectors: inspectors) {
+                    progress(deep ? $0 / 2 : $0)
+                }
+            } catch {
+                _ = try? scan.result()  // its read transaction ends before this one does
+                throw error
+            }
+            let scanned = try scan.result() ?? (try storedCounts(in: txn))
             guard case .intact(let head, _) = treeResult else { return treeResult }
-            let digestKey = try HMACSHA256(key: keys.idempotencyKey).authenticate(Self.digestKeyLabel).bytes
-            var expected = try DerivedDigests(key: digestKey)
-            var firstDamage: (UInt64, String)?
-            _ = try RecordDecoder.run(ledger: self, size: head.size, checking: true) { batch in
-                guard firstDamage == nil else { return }
-                for record in batch {
-                    switch record.outcome {
-                    case .damaged(let problem):
-                        firstDamage = (record.sequence, problem)
-                        return
-                    case .decoded(let entries, let eventID):
-                        try expected.add(entries, eventID: eventID, sequence: record.sequence)
-                    }
-                }
-                progress(head.size / 2 + (batch.last?.sequence ?? 0) / 2)
-            }
-            if let (sequence, problem) = firstDamage { return .damaged(sequence: sequence, problem: problem) }
-            if let (database, problem) = try storedDatabasesDiffering(from: expected, key: digestKey, in: txn) {
-                // The digests say that a database differs, not where: a second pass looks up what each
-                // record gives rise to, to name the first record whose entry is missing or different.
-                if let database, let sequence = try firstRecordDisagreeing(with: database, size: head.size, in: txn) {
-                    return .damaged(
-                        sequence: sequence, problem: "record \(sequence)'s entry in \(database) is missing or different"
-                    )
-                }
-                return .damaged(sequence: head.size, problem: problem)
-            }
+            let tally = RecordTally(merging: inspectors)
+            let structural = derivedDatabasesDisagreeing(scanned, withCounts: tally)
+            // The deep pass, when asked for, goes first: it can name the record a disagreement is about.
+            if deep, let damage = try deepCheck(size: head.size, in: txn, progress: progress) { return damage }
+            if let structural { return .damaged(sequence: head.size, problem: structural) }
             progress(head.size)
             return treeResult
         }
+    }
+
+    /// The threads a verification uses: the machine's two cores.
+    static let verifyWorkers = 2
+
+    /// What the derived databases hold: each one's entry count, once its structure has been checked;
+    /// or the structural damage found.
+    typealias StoredCounts = Result<[String: UInt64], RunIndexDamage>
+
+    func storedCounts(in txn: Transaction) throws -> StoredCounts {
+        do {
+            var stored: [String: UInt64] = [:]
+            for index in [idempotency, projections.provenance, projections.disclosures, vault.units] {
+                stored[index.database.name] = try index.scanChecking(in: txn) { _, _ in }
+            }
+            stored[projections.parties.name] = UInt64(try txn.statistics(projections.parties).entries)
+            return .success(stored)
+        } catch let damage as RunIndexDamage {
+            return .failure(damage)
+        }
+    }
+
+    /// The first derived database whose structure or size is not what the records' framing says,
+    /// described.
+    private func derivedDatabasesDisagreeing(_ scanned: StoredCounts, withCounts tally: RecordTally) -> String? {
+        let stored: [String: UInt64]
+        switch scanned {
+        case .failure(let damage): return damage.description
+        case .success(let counts): stored = counts
+        }
+        let expected: [(String, UInt64)] = [
+            (idempotency.database.name, tally.records), (projections.provenance.database.name, tally.ingestedItems),
+            (projections.disclosures.database.name, tally.disclosures), (projections.parties.name, tally.registrations),
+        ]
+        for (name, count) in expected where stored[name] != count {
+            return "\(name) holds \(stored[name] ?? 0) entries where the records give rise to \(count)"
+        }
+        return nil
+    }
+
+    /// Steps 4 and 5 of ``verify(deep:progress:)``: the first damage, or nil.
+    private func deepCheck(size: UInt64, in txn: Transaction, progress: (UInt64) -> Void) throws -> LogVerification? {
+        let digestKey = try HMACSHA256(key: keys.idempotencyKey).authenticate(Self.digestKeyLabel).bytes
+        var expected = try DerivedDigests(key: digestKey)
+        var firstDamage: (UInt64, String)?
+        _ = try RecordDecoder.run(ledger: self, size: size, checking: true) { batch in
+            guard firstDamage == nil else { return }
+            for record in batch {
+                switch record.outcome {
+                case .damaged(let problem):
+                    firstDamage = (record.sequence, problem)
+                    return
+                case .decoded(let entries, let eventID):
+                    try expected.add(entries, eventID: eventID, sequence: record.sequence)
+                }
+            }
+            progress(size / 2 + (batch.last?.sequence ?? 0) / 2)
+        }
+        if let (sequence, problem) = firstDamage { return .damaged(sequence: sequence, problem: problem) }
+        if let (database, problem) = try storedDatabasesDiffering(from: expected, key: digestKey, in: txn) {
+            // The digests say that a database differs, not where: a second pass looks up what each
+            // record gives rise to, to name the first record whose entry is missing or different.
+            if let database, let sequence = try firstRecordDisagreeing(with: database, size: size, in: txn) {
+                return .damaged(
+                    sequence: sequence, problem: "record \(sequence)'s entry in \(database) is missing or different")
+            }
+            return .damaged(sequence: size, problem: problem)
+        }
+        return nil
     }
 
     static let digestKeyLabel = Array("lineage derived-entries digest v1".utf8)
@@ -158,5 +226,83 @@ private struct DerivedDigests {
             }
             try projections[entry.target]!.add(entry.key, entry.value)
         }
+    }
+}
+
+/// Each record's format, checked without parsing its event, and what the records say the derived
+/// databases must hold. One tally per verifying thread; they are summed afterwards.
+final class RecordTally: RecordInspector, @unchecked Sendable {
+    // @unchecked: a tally is used by one verifying thread, then read by the caller after that thread
+    // has finished (the verifier's wait orders the two).
+    private(set) var records: UInt64 = 0
+    private(set) var ingestedItems: UInt64 = 0
+    private(set) var disclosures: UInt64 = 0
+    private(set) var registrations: UInt64 = 0
+
+    /// The event types as bytes, to compare with a record's without building a string.
+    private static let typeCodes = DomainEvent.types.map { Array($0.utf8) }
+    private static let ingested = typeCodes.firstIndex(of: Array("data.ingested".utf8))!
+    private static let disclosed = typeCodes.firstIndex(of: Array("data.disclosed".utf8))!
+    private static let registered = typeCodes.firstIndex(of: Array("party.registered".utf8))!
+
+    init() {}
+
+    init(merging tallies: [RecordTally]) {
+        for tally in tallies {
+            records += tally.records
+            ingestedItems += tally.ingestedItems
+            disclosures += tally.disclosures
+            registrations += tally.registrations
+        }
+    }
+
+    func inspect(sequence: UInt64, record: UnsafeRawBufferPointer) -> String? {
+        guard let framing = EventRecord.Framing(record) else {
+            return "record \(sequence) is not a well-formed version-\(EventRecord.formatVersion) record"
+        }
+        guard let type = framing.eventType.flatMap(Self.typeCodes.firstIndex(of:)) else {
+            return "record \(sequence) does not end with a known event type"
+        }
+        guard (framing.resolvedVersions > 0) == (type == Self.disclosed) else {
+            return "record \(sequence)'s resolution section does not match its event"
+        }
+        guard framing.sealedValues == 0 || type == Self.ingested else {
+            return "record \(sequence) seals values, which only an ingestion carries"
+        }
+        records += 1
+        switch type {
+        case Self.ingested: ingestedItems += UInt64(framing.sealedValues)
+        case Self.disclosed: disclosures += 1
+        case Self.registered: registrations += 1
+        default: break
+        }
+        return nil
+    }
+}
+
+/// The derived databases' structure and counts, scanned on a thread of its own.
+private final class StoredCountsScan: @unchecked Sendable {
+    // @unchecked: `outcome` is written by the scanning thread and read after `done` says it is.
+    private let done = DispatchSemaphore(value: 0)
+    private var outcome: Result<Ledger.StoredCounts?, Error> = .success(nil)
+
+    init(ledger: Ledger, snapshot: Int) {
+        let thread = Thread { [self] in
+            outcome = Result {
+                try ledger.environment.read { txn in
+                    // A writer committed in between: this snapshot is not the verifier's.
+                    txn.snapshotID == snapshot ? try ledger.storedCounts(in: txn) : nil
+                }
+            }
+            done.signal()
+        }
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    /// The counts, nil when the scan saw another snapshot.
+    func result() throws -> Ledger.StoredCounts? {
+        done.wait()
+        return try outcome.get()
     }
 }

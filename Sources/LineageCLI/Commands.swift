@@ -66,12 +66,16 @@ enum Commands {
         Command(
             name: "verify", summary: "recompute the tree and indexes from the records; exit 3 on a mismatch",
             usage: """
-                lineage verify
+                lineage verify [--deep]
 
-                Recomputes every leaf, every stored Merkle node and the root from the records, and checks
-                every record's event and idempotency entry. Exit 3 naming the first bad sequence number.
+                Recomputes every leaf, every stored Merkle node and the root from the records, checks every
+                record's format, and the structure and size of every database derived from the records
+                (the idempotency index, the projections). It only reads; writers carry on.
+                  --deep   also check every event against its rules and canonical form, open every sealed
+                           value, and compare every derived entry with what the records give rise to
+                Exit 3 naming the first bad sequence number.
                 """,
-            valued: [], flags: [], run: verify),
+            valued: [], flags: ["--deep"], run: verify),
         Command(
             name: "checkpoint", summary: "print the tree head (size and root)",
             usage: "lineage checkpoint\n\nPrints {\"treeSize\":N,\"root\":\"hex\"}.",
@@ -253,14 +257,15 @@ enum Commands {
     static func verify(_ arguments: Arguments, _ context: Context) throws -> ExitCode {
         let ledger = try context.open()
         let progress = ProgressLine(label: "verified")
-        let result = try ledger.verify { progress.update(Int($0)) }
+        let deep = arguments.flags.contains("--deep")
+        let result = try ledger.verify(deep: deep) { progress.update(Int($0)) }
         progress.finish()
         switch result {
         case .intact(let head, let nodes):
             Terminal.out(
                 OutputValue.object([
                     ("ok", .bool(true)), ("treeSize", .uint(head.size)), ("root", .string(head.root.hex)),
-                    ("records", .uint(head.size)), ("nodes", .int(nodes)),
+                    ("records", .uint(head.size)), ("nodes", .int(nodes)), ("deep", .bool(deep)),
                 ]).text)
             return .ok
         case .damaged(let sequence, let problem):

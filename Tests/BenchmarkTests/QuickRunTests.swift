@@ -51,7 +51,7 @@ struct QuickRunTests {
             #expect(names.contains(expected), "no row \(expected)")
         }
         for prefix in [
-            "verify (", "rebuild (", "import peak RssAnon (", "disk per event (", "provenance p50 (", "provenance p99 (",
+            "verify (", "verify --deep (", "rebuild (", "import peak RssAnon (", "disk per event (", "provenance p50 (", "provenance p99 (",
             "recipients p50 (", "recipients p99 (", "provenance, whole CLI process (", "import, CLI, streamed (",
         ] {
             #expect(names.contains { $0.hasPrefix(prefix) }, "no row starting \(prefix)")

@@ -207,3 +207,61 @@ struct LogVerificationTests {
         }
     }
 }
+
+/// Counts the records it is shown, and flags one sequence number.
+private final class CountingInspector: RecordInspector, @unchecked Sendable {
+    // @unchecked: used by one verifying thread, read after it has finished.
+    var seen: [UInt64] = []
+    let flag: UInt64?
+
+    init(flag: UInt64? = nil) { self.flag = flag }
+
+    func inspect(sequence: UInt64, record: UnsafeRawBufferPointer) -> String? {
+        seen.append(sequence)
+        return sequence == flag ? "flagged" : nil
+    }
+}
+
+@Suite("verify on two threads")
+struct ParallelLogVerificationTests {
+    @Test("two workers see every record once, in order within each, and agree with one worker")
+    func twoWorkersAgree() throws {
+        try withTemporaryDirectory { path in
+            let log = try openLog(path)
+            let count = 20_011
+            for chunk in stride(from: 0, to: count, by: 2_000) {
+                try append((chunk..<min(chunk + 2_000, count)).map(markedRecord), to: log)
+            }
+            let inspectors = [CountingInspector(), CountingInspector()]
+            let parallel = try log.environment.read { try log.verify(in: $0, workers: 2, inspectors: inspectors) }
+            let serial = try log.environment.read { try log.verify(in: $0) }
+            #expect(parallel == serial)
+            guard case .intact = parallel else {
+                Issue.record("an intact log did not verify: \(parallel)")
+                return
+            }
+            #expect(inspectors.allSatisfy { !$0.seen.isEmpty && $0.seen == $0.seen.sorted() })
+            #expect((inspectors[0].seen + inspectors[1].seen).sorted() == (0..<UInt64(count)).map { $0 })
+        }
+    }
+
+    @Test("damage in the second worker's half, and an inspector's problem, are reported where they are")
+    func damageInEitherHalf() throws {
+        try withTemporaryDirectory { path in
+            let log = try openLog(path)
+            let count = 16_384
+            try append((0..<count).map(markedRecord), to: log)
+            let flagged = [CountingInspector(flag: 15_000), CountingInspector(flag: 15_000)]
+            let inspected = try log.environment.read { try log.verify(in: $0, workers: 2, inspectors: flagged) }
+            #expect(inspected == .damaged(sequence: 15_000, problem: "flagged"))
+            // A stored node of the second half's subtree, changed.
+            try log.environment.write { txn in
+                try txn.put(
+                    log.databases[1], key: nodeKey(level: 3, index: 1_500), value: [UInt8](repeating: 7, count: 32))
+            }
+            let result = try log.environment.read { try log.verify(in: $0, workers: 2) }
+            #expect(damagedSequence(result) == (1_500 + 1) * 8 - 1, "\(result)")
+            #expect(problem(result).contains("level 3, index 1500"))
+        }
+    }
+}

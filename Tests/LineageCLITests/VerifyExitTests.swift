@@ -116,4 +116,37 @@ extension VerifyExitTests {
             #expect(try sandbox.run(["verify"]).exitCode == 0)
         }
     }
+
+    @Test func aDisclosureEntryWhoseValueChangedIsFoundByTheDeepPass() throws {
+        try Sandbox.with { sandbox in
+            try sandbox.initLedger()
+            let appended = try sandbox.run(["append", SampleLedgerTests.samplePath])
+            try #require(appended.exitCode == 0, "\(appended.summary)")
+            var changed: UInt64?
+            try tamper(sandbox) { ledger, txn in
+                // Rewrite one stored disclosure entry in a newer run, one byte of it changed: every count
+                // stays as the records say.
+                let disclosures = ledger.projections.disclosures
+                let writer = try disclosures.writer(in: txn)
+                let reader = try disclosures.reader(in: txn)
+                let run = try #require(try disclosures.runs(in: txn).first)
+                let first = try #require(
+                    try txn.withCursor(disclosures.database) { cursor in
+                        try cursor.seek(atLeast: BigEndian.bytes(run.id))
+                    })
+                let key = Array(first.key.dropFirst(4))
+                var value = try #require(try reader.get(key))
+                value[value.count - 30] ^= 0x20
+                writer.put(key, value)
+                changed = BigEndian.uint64(Array(key.suffix(8)))
+            }
+            let result = try sandbox.run(["verify", "--deep"])
+            #expect(result.exitCode == 3, "\(result.summary)")
+            let report = try result.json()
+            #expect(JSONHelp.int(report["sequence"]).map(UInt64.init) == changed, "\(report)")
+            #expect(result.stdout.contains("projection.disclosures"), "\(result.summary)")
+            #expect(try sandbox.run(["rebuild"]).exitCode == 0)
+            #expect(try sandbox.run(["verify", "--deep"]).exitCode == 0)
+        }
+    }
 }

@@ -96,7 +96,8 @@ struct DerivedDataTests {
                 value[value.count - 20] ^= 1
                 writer.put(key, value)
             }
-            guard case .damaged(let sequence, let problem) = try ledger.verify() else {
+            // A changed value keeps every count: the quick pass is blind to it, the deep pass is not.
+            guard case .damaged(let sequence, let problem) = try ledger.verify(deep: true) else {
                 Issue.record("a changed entry was not found")
                 return
             }
@@ -112,13 +113,59 @@ struct DerivedDataTests {
                 let run = try #require(try provenance.runs(in: txn).first)
                 #expect(try txn.delete(provenance.database, key: BigEndian.bytes(run.id) + key))
             }
-            guard case .damaged(_, let problem) = try ledger.verify() else {
-                Issue.record("a deleted entry was not found")
-                return
+            for deep in [false, true] {
+                guard case .damaged(_, let problem) = try ledger.verify(deep: deep) else {
+                    Issue.record("a deleted entry was not found (deep: \(deep))")
+                    continue
+                }
+                #expect(
+                    problem.contains("projection.provenance") && problem.contains("entries where its directory says"),
+                    "\(problem)")
             }
+            guard case .damaged(_, let problem) = try ledger.verify() else { return }
             #expect(
                 problem.contains("projection.provenance") && problem.contains("entries where its directory says"),
                 "\(problem)")
         }
+    }
+
+    @Test("verify checks every record's format without parsing its event, and counts what it derives")
+    func verifyChecksRecordFraming() throws {
+        func appendRaw(_ record: [UInt8], to ledger: Ledger) throws {
+            try ledger.environment.write { txn in _ = try ledger.log.appender(in: txn).append(record) }
+        }
+        for (name, record) in [
+            ("a record of another version", [UInt8(9)] + [UInt8](repeating: 0, count: 24)),
+            (
+                "a record whose event has no type",
+                EventRecord(recordedAt: 1, canonicalEvent: Array("{}".utf8)).encoded()
+            ),
+            (
+                "a disclosure without its versions",
+                EventRecord(recordedAt: 1, canonicalEvent: Array(#"{"type":"data.disclosed"}"#.utf8)).encoded()
+            ),
+        ] {
+            let (directory, ledger) = try scenario.load()
+            defer { _ = directory }
+            // Appended past the ledger's own checks, so that the tree agrees with it.
+            try appendRaw(record, to: ledger)
+            guard case .damaged(let sequence, let problem) = try ledger.verify() else {
+                Issue.record("\(name) was not found")
+                continue
+            }
+            #expect(sequence == UInt64(ScenarioTests.lines.count), "\(name): \(problem)")
+        }
+        // A well-framed record of a known type that is not in the derived databases: the counts say so.
+        let (directory, ledger) = try scenario.load()
+        defer { _ = directory }
+        let registration = Array(
+            #"{"id":"00000000-0000-4000-8000-000000000099","occurredAt":"2026-01-01T00:00:00Z","payload":{"country":"FI","kind":"client","name":"x","party":"x"},"schemaVersion":1,"type":"party.registered"}"#
+                .utf8)
+        try appendRaw(EventRecord(recordedAt: 1, canonicalEvent: registration).encoded(), to: ledger)
+        guard case .damaged(_, let problem) = try ledger.verify() else {
+            Issue.record("a record missing from the derived databases was not found")
+            return
+        }
+        #expect(problem.contains("ledger.idempotency holds 11 entries where the records give rise to 12"), "\(problem)")
     }
 }

@@ -98,8 +98,15 @@ struct LedgerTests {
             entry[7] ^= 1
             writer.put(key, entry)
         }
-        guard case .damaged(let sequence, _) = try ledger.verify() else {
+        // The quick pass sees that the index no longer holds what the records make (a key twice);
+        // the deep one names the record whose entry changed.
+        guard case .damaged(_, let problem) = try ledger.verify() else {
             Issue.record("tampered index not detected")
+            return
+        }
+        #expect(problem.contains("ledger.idempotency"), "\(problem)")
+        guard case .damaged(let sequence, _) = try ledger.verify(deep: true) else {
+            Issue.record("tampered index not detected by the deep pass")
             return
         }
         #expect(sequence == 2)

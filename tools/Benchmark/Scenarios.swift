@@ -240,15 +240,20 @@ final class BenchmarkRun {
         }
         log("verify and rebuild: \(label)")
         var verify = Samples()
+        var deepVerify = Samples()
         var treePass = Samples()
         var rebuild = Samples()
         for _ in 0..<options.runs {
             let opened = try Ledger(directory: ledger)
-            let (outcome, seconds) = try measureSeconds { try opened.environment.read { try opened.log.verify(in: $0) } }
+            let (outcome, seconds) = try measureSeconds {
+                try opened.environment.read { try opened.log.verify(in: $0, workers: 2) }
+            }
             guard case .intact = outcome else { throw BenchmarkFailure("the tree pass found damage: \(outcome)") }
             treePass.append(Double(recordBytes) / 1e6 / seconds)
             let verified = try runLineage(["verify", "--ledger", ledger])
             verify.append(Double(recordBytes) / 1e6 / verified.elapsedSeconds)
+            let deep = try runLineage(["verify", "--deep", "--ledger", ledger])
+            deepVerify.append(Double(recordBytes) / 1e6 / deep.elapsedSeconds)
             let rebuilt = try runLineage(["rebuild", "--ledger", ledger])
             rebuild.append(Double(records.count) / rebuilt.elapsedSeconds)
         }
@@ -256,6 +261,10 @@ final class BenchmarkRun {
             BenchmarkRow(
                 name: "verify (\(label))", unit: "MB/s", samples: verify, ceilingName: "B SHA-256",
                 ceilingMedian: sha.median, target: "≥ 0.5 × B SHA-256", met: verify.median >= 0.5 * sha.median))
+        add(
+            BenchmarkRow(
+                name: "verify --deep (\(label))", unit: "MB/s", samples: deepVerify, ceilingName: "B SHA-256",
+                ceilingMedian: sha.median))
         add(
             BenchmarkRow(
                 name: "verify, Merkle pass alone (\(label), library)", unit: "MB/s", samples: treePass,
