@@ -147,7 +147,9 @@ public final class RunIndexReader: RunIndexView {
         var lists: [[PendingPuts.Entry]] = pending.isEmpty ? [] : [pending]
         let candidates = try prefix.withUnsafeBytes { try candidateRuns(hash: filterHash($0, isPrefix: true)) }
         if !candidates.isEmpty {
-            try txn.withCursor(index.database) { cursor in
+            // Every entry is collected before `body` sees any, so a nested scan may reuse the cursor.
+            let cursor = try txn.sharedCursor(index.database)
+            do {
                 for position in candidates {
                     let start = prefix.withUnsafeBytes { bytes -> [UInt8] in
                         setPhysicalKey(run: directory.runs[position].id, bytes)

@@ -33,6 +33,11 @@ public final class RunIndexWriter: RunIndexView {
         pending.put(key, value)
     }
 
+    /// The value of `key` among this transaction's own puts, if it has put one.
+    public func pendingValue(_ key: [UInt8]) -> [UInt8]? {
+        key.withUnsafeBytes { pending.value(for: $0).map { Array($0) } }
+    }
+
     public func withValue<T>(_ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T {
         try key.withUnsafeBytes { bytes in
             if let value = pending.value(for: bytes) { return try body(value) }

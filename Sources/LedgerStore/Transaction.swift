@@ -19,6 +19,7 @@ public final class Transaction {
     /// Work that must be done before the transaction commits, in order of registration.
     private var commitHooks: [() throws -> Void] = []
     private var appendCursors: [MDB_dbi: OpaquePointer] = [:]
+    private var readCursors: [MDB_dbi: Cursor] = [:]
 
     init(handle: OpaquePointer, isWritable: Bool, capture: PutCapture? = nil) {
         self.handle = handle
@@ -56,6 +57,22 @@ public final class Transaction {
         memos.removeAll()
         commitHooks.removeAll()
         appendCursors.removeAll()
+        // A read-only transaction's cursors must be closed, before or after it ends; a write
+        // transaction's were closed by LMDB when it ended.
+        if !isWritable { for cursor in readCursors.values { mdb_cursor_close(cursor.handle) } }
+        readCursors.removeAll()
+    }
+
+    /// A cursor on `database` that the transaction keeps, for scans that would otherwise open and
+    /// close one each time. Its position is the caller's until the next caller's: it must not be used
+    /// by two scans at once.
+    func sharedCursor(_ database: Database) throws -> Cursor {
+        if let known = readCursors[database.handle] { return known }
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, database.handle, &cursor), "mdb_cursor_open(\(database.name))")
+        let wrapper = Cursor(handle: cursor!, database: database, transaction: self)
+        readCursors[database.handle] = wrapper
+        return wrapper
     }
 
     /// Registers work to run when the transaction's closure returns, before it commits (not when it is

@@ -10,6 +10,8 @@ struct EventWriter {
     private var parties = PartyCache()
     private let nonces = NoncePool()
     private var sentVersions: [Projections.VersionRef] = []
+    /// The vault's generation as this transaction sees it, for the process's cache of data keys.
+    private let vaultGeneration: UInt64
 
     init(ledger: Ledger, txn: Transaction, appender: LogAppender, recordedAt: Int64) throws {
         self.ledger = ledger
@@ -17,6 +19,7 @@ struct EventWriter {
         self.appender = appender
         self.recordedAt = recordedAt
         idempotency = try ledger.idempotency.writer(in: txn)
+        vaultGeneration = try ledger.vault.generation(in: txn)
     }
 
     mutating func write(_ prepared: PreparedEvent) throws -> Outcome {
@@ -67,7 +70,8 @@ struct EventWriter {
             let category = Vocabulary.standard.fields[item.field]?.category ?? ""
             let unit = Vault.unit(subject: subject, caseID: ingestion.caseID, category: category)
             let dataKey = try ledger.vault.dataKey(
-                forUnit: unit, creatingFor: sequence, item: index, in: txn, cache: &dataKeys)
+                forUnit: unit, creatingFor: sequence, item: index, in: txn, cache: &dataKeys,
+                generation: vaultGeneration)
             let box = try AESGCM.seal(
                 prepared.plaintexts[index], key: dataKey.key,
                 associatedData: Vault.valueAssociatedData(

@@ -102,7 +102,7 @@ public final class Ledger: @unchecked Sendable {
         // rewriting each entry less often.
         idempotency = RunIndex(database: databases[0], scope: .wholeKey, fanIn: 8)
         meta = databases[1]
-        vault = Vault(units: databases[2], keys: databases[3], keyEncryptionKey: keys.keyEncryptionKey)
+        vault = Vault(units: databases[2], keys: databases[3], meta: databases[1], keyEncryptionKey: keys.keyEncryptionKey)
         projections = Projections(
             parties: databases[4], provenance: databases[5], disclosures: databases[6], identity: databases[7])
     }

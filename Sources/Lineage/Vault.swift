@@ -1,3 +1,5 @@
+import Foundation
+
 /// One sealed personal value in a record's sealed section: the data key it was sealed under and
 /// the box.
 public struct SealedValue: Equatable, Sendable {
@@ -42,19 +44,33 @@ public struct SealedValue: Equatable, Sendable {
 /// A key's id is the sequence number of the event that first needed it and the item's index (8 bytes
 /// each, big-endian): unique, and growing with time, so `vault.keys` only ever grows at its end. Units
 /// are keyed by person, at random places, so `vault.units` is a ``RunIndex``.
+///
+/// Units' keys found in the stored vault are kept across a process's write transactions
+/// (``DataKeyCache``): a unit keeps its key until that key is destroyed, and whoever destroys a data
+/// key (an erasure) must increment `ledger.meta` `vaultGeneration` in the same transaction, which
+/// empties every process's cache at its next transaction.
 struct Vault: Sendable {
     static let unitsDatabaseName = "vault.units"
     static let keysDatabaseName = "vault.keys"
+    static let generationKey = Array("vaultGeneration".utf8)
 
     let units: RunIndex
     let keys: Database
+    let meta: Database
     let keyEncryptionKey: [UInt8]
+    let cache = DataKeyCache()
 
-    init(units: Database, keys: Database, keyEncryptionKey: [UInt8]) {
+    init(units: Database, keys: Database, meta: Database, keyEncryptionKey: [UInt8]) {
         // Point lookups only, like the idempotency index: eight runs per merge.
         self.units = RunIndex(database: units, scope: .wholeKey, fanIn: 8)
         self.keys = keys
+        self.meta = meta
         self.keyEncryptionKey = keyEncryptionKey
+    }
+
+    /// The vault's generation: how many times data keys have been destroyed (0 while none has).
+    func generation(in txn: Transaction) throws -> UInt64 {
+        try txn.get(meta, key: Self.generationKey).flatMap { BigEndian.uint64($0) } ?? 0
     }
 
     /// The unit's database key: subject ‖ 0x00 ‖ case (empty when none) ‖ 0x00 ‖ category.
@@ -79,12 +95,19 @@ struct Vault: Sendable {
     /// whose id names item `item` of the event being recorded under `sequence`.
     func dataKey(
         forUnit unit: [UInt8], creatingFor sequence: UInt64, item: Int, in txn: Transaction,
-        cache: inout [[UInt8]: (id: [UInt8], key: [UInt8])]
+        cache: inout [[UInt8]: (id: [UInt8], key: [UInt8])], generation: UInt64
     ) throws -> (id: [UInt8], key: [UInt8]) {
         if let known = cache[unit] { return known }
+        if let known = self.cache.key(forUnit: unit, generation: generation) {
+            cache[unit] = known
+            return known
+        }
         let unitKeys = try units.writer(in: txn)
         if let keyID = try unitKeys.get(unit), let key = try dataKey(id: keyID, in: txn) {
             cache[unit] = (keyID, key)
+            // Only a key already stored goes into the process's cache: one created by this
+            // transaction exists only if it commits.
+            if unitKeys.pendingValue(unit) == nil { self.cache.remember(unit, (keyID, key), generation: generation) }
             return (keyID, key)
         }
         let keyID = Self.keyID(sequence: sequence, item: item)
@@ -100,5 +123,34 @@ struct Vault: Sendable {
     func dataKey(id keyID: [UInt8], in txn: Transaction) throws -> [UInt8]? {
         guard let stored = try txn.get(keys, key: keyID), let box = SealedBox(combined: stored) else { return nil }
         return try AESGCM.open(box, key: keyEncryptionKey, associatedData: Self.wrapAssociatedData(keyID: keyID))
+    }
+}
+
+/// The data keys of units this process has found in the vault, across its write transactions, for
+/// as long as the vault's generation stays the same. Bounded: past `limit` units it starts over.
+final class DataKeyCache: @unchecked Sendable {
+    // @unchecked: every field is touched only with `lock` held.
+    private let lock = NSLock()
+    private var generation: UInt64 = 0
+    private var keys: [[UInt8]: (id: [UInt8], key: [UInt8])] = [:]
+    static let limit = 250_000
+
+    func key(forUnit unit: [UInt8], generation: UInt64) -> (id: [UInt8], key: [UInt8])? {
+        lock.withLock {
+            guard generation == self.generation else {
+                keys.removeAll()
+                self.generation = generation
+                return nil
+            }
+            return keys[unit]
+        }
+    }
+
+    func remember(_ unit: [UInt8], _ key: (id: [UInt8], key: [UInt8]), generation: UInt64) {
+        lock.withLock {
+            guard generation == self.generation else { return }
+            if keys.count >= Self.limit { keys.removeAll(keepingCapacity: true) }
+            keys[unit] = key
+        }
     }
 }

@@ -168,4 +168,36 @@ struct DerivedDataTests {
         }
         #expect(problem.contains("ledger.idempotency holds 11 entries where the records give rise to 12"), "\(problem)")
     }
+
+    @Test("a unit's key cached across transactions is let go when the vault's generation moves on")
+    func cachedKeysFollowTheVaultGeneration() throws {
+        let (directory, ledger) = try scenario.load()
+        defer { _ = directory }
+        func ingestion(_ n: Int, _ address: String) -> String {
+            ScenarioTests.event(
+                n, "data.ingested", "2026-03-0\(n % 9 + 1)T09:00:00Z",
+                #"{"source":"dvv","items":[{"field":"address","value":"\#(address)"}],"legalBasis":"legal_obligation","purpose":"identification_and_contact","sourceReference":"DVV-\#(n)"}"#
+            )
+        }
+        // Two transactions: the second finds the unit's key in the vault and keeps it in the cache.
+        #expect(try append([ingestion(20, "Katu 20")], to: ledger) == [.appended(11)])
+        #expect(try append([ingestion(21, "Katu 21")], to: ledger) == [.appended(12)])
+        let second = try #require(try ledger.record(at: 12))
+        let firstKey = try #require(SealedValue.decode(second.sealed)?.first?.keyID)
+        // An erasure as the vault's contract asks for one: the key destroyed, the generation moved on.
+        try ledger.environment.write { txn in
+            #expect(try txn.delete(ledger.vault.keys, key: firstKey))
+            try txn.put(ledger.vault.meta, key: Vault.generationKey, value: BigEndian.bytes(UInt64(1)))
+        }
+        #expect(try append([ingestion(22, "Katu 22")], to: ledger) == [.appended(13)])
+        let record = try #require(try ledger.record(at: 13))
+        let sealed = try #require(SealedValue.decode(record.sealed)?.first)
+        #expect(sealed.keyID != firstKey, "a destroyed key was used again")
+        try ledger.environment.read { txn in
+            let stored = try #require(try StoredEvent.load(13, from: ledger, in: txn))
+            #expect(try stored.value(ofItem: 0, vault: ledger.vault, in: txn) == .string("Katu 22"))
+            let erased = try #require(try StoredEvent.load(12, from: ledger, in: txn))
+            #expect(try erased.value(ofItem: 0, vault: ledger.vault, in: txn) == nil)
+        }
+    }
 }
