@@ -31,6 +31,7 @@ do {
     defer { workspace.removeAll() }
     let run = BenchmarkRun(options: options, workspace: workspace, log: { printError($0) })
     let workload = try run.generateWorkload()
+    try run.prepareAlone(workload: workload.path)
     try run.singleAppends(workload: workload.path)
     let imported = try run.bulkImport(workload: workload)
     try run.verifyAndRebuild(
