@@ -46,18 +46,20 @@ public enum CanonicalJSON {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     public static func writeString(_ string: String, into out: inout [UInt8]) {
+        var string = string
+        string.withUTF8 { writeString(utf8: UnsafeRawBufferPointer($0), into: &out) }
+    }
+
+    /// Writes a string, given as valid UTF-8, with its quotes and escapes.
+    static func writeString(utf8: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Almost every string needs no escape: copy it whole rather than byte by byte.
-        let copied: Bool? = string.utf8.withContiguousStorageIfAvailable { utf8 in
-            guard !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5c }) else { return false }
+        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5c }) else {
             out.append(contentsOf: utf8)
-            return true
-        }
-        if copied == true {
             out.append(UInt8(ascii: "\""))
             return
         }
-        for byte in string.utf8 {
+        for byte in utf8 {
             switch byte {
             case 0x22: out.append(contentsOf: [0x5c, 0x22])
             case 0x5c: out.append(contentsOf: [0x5c, 0x5c])
@@ -79,8 +81,18 @@ public enum CanonicalJSON {
     /// The canonical spelling of the decimal number (−1)^negative × digits × 10^exponent, where
     /// `digits` are ASCII digits.
     static func number(negative: Bool, digits: [UInt8], exponent: Int) -> String {
+        var out: [UInt8] = []
+        writeNumber(negative: negative, digits: digits, exponent: exponent, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the canonical spelling of (−1)^negative × digits × 10^exponent (see ``number(negative:digits:exponent:)``).
+    static func writeNumber(negative: Bool, digits: [UInt8], exponent: Int, into out: inout [UInt8]) {
         var significant = ArraySlice(digits.drop { $0 == UInt8(ascii: "0") })
-        guard !significant.isEmpty else { return "0" }
+        guard !significant.isEmpty else {
+            out.append(UInt8(ascii: "0"))
+            return
+        }
         var exponent = exponent
         while significant.last == UInt8(ascii: "0") {
             significant.removeLast()
@@ -88,7 +100,7 @@ public enum CanonicalJSON {
         }
         // The position of the decimal point counted from the first significant digit.
         let point = significant.count + exponent
-        var out: [UInt8] = negative ? [UInt8(ascii: "-")] : []
+        if negative { out.append(UInt8(ascii: "-")) }
         let zero = UInt8(ascii: "0")
         if exponent >= 0 && point <= 21 {
             out.append(contentsOf: significant)
@@ -110,6 +122,5 @@ public enum CanonicalJSON {
             out.append(UInt8(ascii: "e"))
             out.append(contentsOf: Array((point - 1 >= 0 ? "+\(point - 1)" : "\(point - 1)").utf8))
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -5,26 +5,29 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
 
     public init?(_ text: String) {
         var text = text
-        let parsed: [UInt8]? = text.withUTF8 { chars in
-            guard chars.count == 36 else { return nil }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(16)
-            var index = 0
-            while index < 36 {
-                if index == 8 || index == 13 || index == 18 || index == 23 {
-                    guard chars[index] == UInt8(ascii: "-") else { return nil }
-                    index += 1
-                    continue
-                }
-                guard let high = Hex.value(chars[index]), let low = Hex.value(chars[index + 1]) else { return nil }
-                bytes.append(high << 4 | low)
-                index += 2
+        guard let id = text.withUTF8({ EventID(utf8: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = id
+    }
+
+    /// ``init(_:)`` of the text's UTF-8 bytes.
+    init?(utf8 chars: UnsafeRawBufferPointer) {
+        guard chars.count == 36 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        var index = 0
+        while index < 36 {
+            if index == 8 || index == 13 || index == 18 || index == 23 {
+                guard chars[index] == UInt8(ascii: "-") else { return nil }
+                index += 1
+                continue
             }
-            return bytes
+            guard let high = Hex.value(chars[index]), let low = Hex.value(chars[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
         }
         // The nil UUID names nothing; a feeding system that sends it has not assigned an id.
-        guard let parsed, parsed.contains(where: { $0 != 0 }) else { return nil }
-        self.bytes = parsed
+        guard bytes.contains(where: { $0 != 0 }) else { return nil }
+        self.bytes = bytes
     }
 
     public init?(bytes: [UInt8]) {

@@ -73,7 +73,11 @@ public enum ValueType: String, Sendable, CaseIterable {
     }
 
     static func isIBAN(_ text: String) -> Bool {
-        let compact = Array(text.uppercased().filter { $0 != " " }.utf8)
+        isIBAN(compact: Array(text.uppercased().filter { $0 != " " }.utf8))
+    }
+
+    /// Whether an IBAN in upper case without spaces has its shape and a valid mod-97 check.
+    private static func isIBAN(compact: [UInt8]) -> Bool {
         guard (15...34).contains(compact.count),
             compact[0..<2].allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }),
             compact[2..<4].allSatisfy(PersonalIdentityCode.isDigit),
@@ -88,6 +92,15 @@ public enum ValueType: String, Sendable, CaseIterable {
             remainder = (value >= 10 ? remainder * 100 + value : remainder * 10 + value) % 97
         }
         return remainder == 1
+    }
+}
+
+extension ValueType {
+    /// Whether UTF-8 text has 1 to `limit` characters as `String.count` counts them. A character is at
+    /// least one byte, so the byte count decides unless it is above the limit.
+    static func hasCharacters(_ text: UnsafeRawBufferPointer, atMost limit: Int) -> Bool {
+        guard text.count > limit else { return !text.isEmpty }
+        return String(decoding: text, as: UTF8.self).count <= limit
     }
 }
 

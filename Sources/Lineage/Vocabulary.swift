@@ -181,7 +181,12 @@ public struct Vocabulary: Sendable {
 enum Day {
     /// The day number of a `YYYY-MM-DD` date, or `nil` if it is not a real date.
     static func parse(_ text: String) -> Int? {
-        let c = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``parse(_:)`` of a date's UTF-8 bytes.
+    static func parse(utf8 c: UnsafeRawBufferPointer) -> Int? {
         guard c.count == 10, c[4] == UInt8(ascii: "-"), c[7] == UInt8(ascii: "-"),
             let year = PersonalIdentityCode.digitsValue(c[0..<4]),
             let month = PersonalIdentityCode.digitsValue(c[5..<7]),
