@@ -124,3 +124,68 @@ public enum CanonicalJSON {
         }
     }
 }
+
+/// Writes the canonical JSON of a parsed tape (``JSONTape``), the same bytes ``CanonicalJSON/encode(_:)``
+/// writes for the tree ``JSONParser`` builds, and remembers where each node's bytes went, so that parts
+/// of the event (an item's value, the items array) can be cut out of the output instead of being
+/// written again. One writer is reused event after event.
+struct CanonicalTapeWriter {
+    /// The canonical bytes of the last document written.
+    private(set) var bytes: [UInt8] = []
+    /// Per node, where its canonical bytes are in `bytes`.
+    private var spans: [Range<Int>] = []
+
+    /// Writes the whole of `document`, replacing what the writer held.
+    mutating func write(_ document: JSONDocument) {
+        bytes.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
+        spans.append(contentsOf: repeatElement(0..<0, count: document.nodes.count))
+        write(JSONDocument.root, of: document)
+    }
+
+    /// Where the canonical bytes of `node` are in `bytes`.
+    func span(of node: Int) -> Range<Int> { spans[node] }
+
+    /// Lowers the ASCII letters of `node`'s bytes in place.
+    mutating func lowercaseASCII(_ node: Int) {
+        for index in spans[node] where (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(bytes[index]) {
+            bytes[index] |= 0x20
+        }
+    }
+
+    private mutating func write(_ node: Int, of document: JSONDocument) {
+        let start = bytes.count
+        switch document.kind(node) {
+        case .null: bytes.append(contentsOf: [0x6e, 0x75, 0x6c, 0x6c])
+        case .false: bytes.append(contentsOf: [0x66, 0x61, 0x6c, 0x73, 0x65])
+        case .true: bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
+        case .number: bytes.append(contentsOf: document.bytes(node))
+        case .string:
+            if document.nodes[node].inArena {
+                CanonicalJSON.writeString(utf8: document.bytes(node), into: &bytes)
+            } else {
+                // Unescaped input holds no quote, backslash or control character: it is canonical as it is.
+                bytes.append(UInt8(ascii: "\""))
+                bytes.append(contentsOf: document.bytes(node))
+                bytes.append(UInt8(ascii: "\""))
+            }
+        case .array:
+            bytes.append(UInt8(ascii: "["))
+            for (index, element) in document.elements(node).enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(element, of: document)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object:
+            bytes.append(UInt8(ascii: "{"))
+            for (index, name) in document.names(node).enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(Int(name), of: document)
+                bytes.append(UInt8(ascii: ":"))
+                write(Int(name) + 1, of: document)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+        spans[node] = start..<bytes.count
+    }
+}

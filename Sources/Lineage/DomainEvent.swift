@@ -55,6 +55,7 @@ public struct DomainEvent: Sendable {
     public static let channels: Set<String> = [
         "letter", "email", "api", "file_transfer", "portal", "phone", "court_filing",
     ]
+    static let channelIndex = NameIndex(channels)
     static let maxItems = 100
     static let maxIdentifierLength = 64
 
@@ -71,7 +72,8 @@ public struct DomainEvent: Sendable {
     /// the preparer has derived everything it needed from the JSON.
     func slimmed() -> DomainEvent { DomainEvent(unchecked: envelope.slimmed(), payload: payload) }
 
-    private init(unchecked envelope: Event, payload: DomainPayload) {
+    /// An event checked elsewhere (``EventReader``, on a tape).
+    init(unchecked envelope: Event, payload: DomainPayload) {
         self.envelope = envelope
         self.payload = payload
     }
@@ -311,8 +313,9 @@ private struct PayloadReader {
     }
 }
 
-/// What a payload rule says when it refuses an event, one function each. `field` is a path under
-/// `payload.` unless `root`.
+/// What a payload rule says when it refuses an event, shared by the payload's two readers (the tree's
+/// `PayloadReader`, the tape's ``EventReader``) so that both say exactly the same. `field` is a path
+/// under `payload.` unless `root`.
 struct PayloadRefusal {
     let field: String
     let rule: Rule

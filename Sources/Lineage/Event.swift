@@ -82,7 +82,8 @@ public struct Event: Sendable {
         self.canonicalObject = canonicalObject
     }
 
-    private init(
+    /// An envelope checked elsewhere (``EventReader``, on a tape), without its JSON.
+    init(
         id: EventID, type: String, occurredAt: Timestamp, subject: String?, schemaVersion: Int, payload: JSONObject,
         canonical: [UInt8], canonicalObject: JSONObject
     ) {
@@ -190,7 +191,8 @@ public struct Event: Sendable {
 }
 
 extension Event {
-    /// The envelope's rejections, one function each.
+    /// The envelope's rejections, shared by its two readers (``Event/init(validating:)`` on a tree,
+    /// ``EventReader`` on a tape) so that both say exactly the same.
     enum Refusal {
         static let notAnObject = Rejection(field: nil, rule: .notAnObject, message: "an event must be a JSON object")
         static let idNotUUID = Rejection(

@@ -21,12 +21,21 @@ public struct PreparedEvent: Sendable {
 
 /// The checks that need only the event itself, run before (and outside) the write transaction:
 /// parsing, the envelope rules, the canonical form and its keyed digest. One preparer belongs to one
-/// thread (its HMAC context is not shared).
+/// thread (its HMAC context and its buffers are not shared).
+///
+/// A line is parsed into a ``JSONTape`` and checked by an ``EventReader``, both reused line after
+/// line; the canonical form is written once (``CanonicalTapeWriter``) and the stored form and the
+/// plaintexts are cut out of it. The tree path (``JSONParser``, ``Event/init(validating:)``,
+/// ``DomainEvent/init(_:vocabulary:stored:)``) reads stored events, and `TapeDifferentialTests` holds
+/// this path to it.
 public final class EventPreparer {
     /// Lines longer than this are refused without being parsed.
     public static let maxLineBytes = 1 << 20
     private let idempotency: HMACSHA256
     private let identityIndex: HMACSHA256
+    private var tape = JSONTape()
+    private var reader = EventReader(vocabulary: .standard)
+    private var writer = CanonicalTapeWriter()
 
     public init(keys: LedgerKeys) throws {
         idempotency = try HMACSHA256(key: keys.idempotencyKey)
@@ -46,46 +55,87 @@ public final class EventPreparer {
                     line: line, field: nil, rule: .lineTooLong,
                     message: "the line is longer than \(Self.maxLineBytes) bytes"))
         }
-        do {
-            let value = try bytes.withUnsafeBytes { buffer throws(JSONSyntaxError) in try JSONParser.parse(buffer) }
-            let event = try DomainEvent(try Event(validating: value))
-            return .event(try prepared(event))
-        } catch let error as JSONSyntaxError {
-            return .rejected(
-                Rejection(
-                    line: line, field: nil, rule: Rule(error.kind),
-                    message: "\(error.detail) at byte \(error.offset + 1)"))
-        } catch var rejection as Rejection {
-            rejection.line = line
-            return .rejected(rejection)
-        } catch {
-            return .rejected(Rejection(line: line, field: nil, rule: .invalidJSON, message: "\(error)"))
+        return bytes.withUnsafeBytes { input in
+            do throws(JSONSyntaxError) {
+                try tape.parse(input)
+            } catch {
+                return .rejected(
+                    Rejection(
+                        line: line, field: nil, rule: Rule(error.kind),
+                        message: "\(error.detail) at byte \(error.offset + 1)"))
+            }
+            return tape.withDocument(input) { document in
+                do {
+                    let event = try reader.read(document)
+                    return .event(try prepared(event, in: document))
+                } catch var rejection as Rejection {
+                    rejection.line = line
+                    return .rejected(rejection)
+                } catch {
+                    return .rejected(Rejection(line: line, field: nil, rule: .invalidJSON, message: "\(error)"))
+                }
+            }
         }
     }
 
-    private func prepared(_ event: DomainEvent) throws -> PreparedEvent {
-        let digest = try idempotency.authenticate(event.envelope.canonical)
-        guard case .ingested(let ingestion) = event.payload, event.envelope.subject != nil else {
+    /// Everything the writer needs, from the checked event and its tape.
+    private func prepared(_ event: DomainEvent, in document: JSONDocument) throws -> PreparedEvent {
+        writer.write(document)
+        // A valid id is 36 ASCII bytes however it was written: lowered in place, it is the id's spelling.
+        writer.lowercaseASCII(reader.idNode)
+        let canonical = writer.bytes
+        let digest = try idempotency.authenticate(canonical)
+        guard case .ingested(let ingestion) = event.payload, event.envelope.subject != nil,
+            let itemsNode = reader.itemsNode
+        else {
             return PreparedEvent(
-                event: event.slimmed(), digest: digest, storedCanonical: event.envelope.canonical, plaintexts: [],
-                identityDigests: [])
+                event: event, digest: digest, storedCanonical: canonical.withUnsafeBufferPointer { Array($0) },
+                plaintexts: [], identityDigests: [])
         }
-        let vocabulary = Vocabulary.standard
-        var storedItems: [JSONValue] = []
         var plaintexts: [[UInt8]] = []
         var identityDigests: [Digest?] = []
-        for (index, item) in ingestion.items.enumerated() {
-            storedItems.append(
-                StoredForm.item(field: item.field, sealed: index, socialForceMajeure: item.socialForceMajeure))
-            plaintexts.append(CanonicalJSON.encode(item.value ?? .null))
-            let isIdentityCode = vocabulary.fields[item.field]?.type == .personalIdentityCode
+        plaintexts.reserveCapacity(ingestion.items.count)
+        identityDigests.reserveCapacity(ingestion.items.count)
+        for (item, value) in zip(ingestion.items, reader.itemValues) {
+            plaintexts.append(Array(canonical[writer.span(of: value.node)]))
             identityDigests.append(
-                isIdentityCode ? try item.value.flatMap { try IdentityIndex.digest(of: $0, using: identityIndex) } : nil)
+                value.type == .personalIdentityCode ? try identityDigest(of: value.node, item, in: document) : nil)
         }
         return PreparedEvent(
-            event: event.slimmed(), digest: digest,
-            storedCanonical: StoredForm.replacingItems(of: event.envelope, with: storedItems), plaintexts: plaintexts,
-            identityDigests: identityDigests)
+            event: event, digest: digest,
+            storedCanonical: Self.storedForm(canonical, items: writer.span(of: itemsNode), ingestion.items),
+            plaintexts: plaintexts, identityDigests: identityDigests)
+    }
+
+    /// The identity-index key of an identity-code value (``IdentityIndex/digest(of:using:)``).
+    private func identityDigest(of node: Int, _ item: IngestedItem, in document: JSONDocument) throws -> Digest? {
+        guard document.isASCII(node) else {
+            return try item.value.flatMap { try IdentityIndex.digest(of: $0, using: identityIndex) }
+        }
+        return try PersonalIdentityCode.normalised(ascii: document.bytes(node)).map {
+            try identityIndex.authenticate($0)
+        }
+    }
+
+    /// The canonical form with `payload.items` (at `span`) replaced as ``StoredForm`` replaces it: item
+    /// i becomes `{"field":…,"sealed":i}`, plus `"socialForceMajeure":true` when flagged.
+    private static func storedForm(_ canonical: [UInt8], items span: Range<Int>, _ items: [IngestedItem]) -> [UInt8] {
+        var stored: [UInt8] = []
+        stored.reserveCapacity(canonical.count - span.count + 64 * items.count)
+        stored.append(contentsOf: canonical[..<span.lowerBound])
+        stored.append(UInt8(ascii: "["))
+        for (index, item) in items.enumerated() {
+            if index > 0 { stored.append(UInt8(ascii: ",")) }
+            stored.append(contentsOf: #"{"field":"#.utf8)
+            CanonicalJSON.writeString(item.field, into: &stored)
+            stored.append(contentsOf: #","sealed":"#.utf8)
+            stored.append(contentsOf: String(index).utf8)
+            if item.socialForceMajeure { stored.append(contentsOf: #","socialForceMajeure":true"#.utf8) }
+            stored.append(UInt8(ascii: "}"))
+        }
+        stored.append(UInt8(ascii: "]"))
+        stored.append(contentsOf: canonical[span.upperBound...])
+        return stored
     }
 
     /// The keyed digest of an event's canonical form, as the idempotency database stores it.

@@ -74,6 +74,33 @@ public enum PersonalIdentityCode {
         }
     }
 
+    /// Whether an ASCII value is a valid identity code of either country (``ValueType/personalIdentityCode``:
+    /// Finnish in any letter case).
+    static func isValid(ascii code: UnsafeRawBufferPointer) -> Bool {
+        guard code.count == 11 else { return isValidSwedish(utf8: code) }
+        return withUppercased(code) { isValidFinnish(utf8: $0) } || isValidSwedish(utf8: code)
+    }
+
+    /// The identity index's spelling of a valid ASCII code (docs/FORMAT.md, "The identity index"):
+    /// `FI:` and the Finnish code in upper case, or `SE:` and the Swedish number's last ten digits.
+    /// `IdentityIndex.normalise` is the same for any `String`.
+    static func normalised(ascii code: UnsafeRawBufferPointer) -> [UInt8]? {
+        if code.count == 11, let finnish = withUppercased(code, { isValidFinnish(utf8: $0) ? Array($0) : nil }) {
+            return Array("FI:".utf8) + finnish
+        }
+        guard isValidSwedish(utf8: code) else { return nil }
+        return Array("SE:".utf8) + code.filter(isDigit).suffix(10)
+    }
+
+    private static func withUppercased<Result>(
+        _ text: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: text.count) { buffer in
+            for (index, byte) in text.enumerated() { buffer[index] = uppercased(byte) }
+            return body(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
     private static func uppercased(_ byte: UInt8) -> UInt8 {
         byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 32 : byte
     }

@@ -46,6 +46,13 @@ public struct Vocabulary: Sendable {
     public let adequacy: [CountryPeriod]
     public let safeguards: Set<String>
 
+    // The same, searchable by UTF-8 bytes (the import's hot path: no `String` is made per lookup).
+    let fieldIndex: NameIndex<Field>
+    let partyKindIndex: NameIndex<PartyKind>
+    let purposeIndex: NameIndex<Void>
+    let legalBasisIndex: NameIndex<Void>
+    let safeguardIndex: NameIndex<Void>
+
     /// The vocabulary built into this version of lineage.
     public static let standard: Vocabulary = {
         do {
@@ -108,6 +115,12 @@ public struct Vocabulary: Sendable {
             try Self.list(transfersFile, "safeguards", "transfers.json").map {
                 try Self.string($0, "id", "transfers.json")
             })
+
+        fieldIndex = NameIndex(fieldTable)
+        partyKindIndex = NameIndex(kinds)
+        purposeIndex = NameIndex(self.purposes)
+        legalBasisIndex = NameIndex(legalBases)
+        safeguardIndex = NameIndex(safeguards)
     }
 
     /// Whether `country` is in the EEA on `day` (days since 1970-01-01).
