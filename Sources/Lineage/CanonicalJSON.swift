@@ -137,10 +137,22 @@ struct CanonicalTapeWriter {
 
     /// Writes the whole of `document`, replacing what the writer held.
     mutating func write(_ document: JSONDocument) {
+        // The output is never longer than the input (whitespace goes, everything else is copied)
+        // plus each decoded byte in the arena written escaped (at most 6 bytes: \u00xx): size the
+        // buffer once, write through a pointer, trim.
+        let bound = document.input.count + 6 * document.arena.count
         bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: repeatElement(0, count: bound))
         spans.removeAll(keepingCapacity: true)
         spans.append(contentsOf: repeatElement(0..<0, count: document.nodes.count))
-        write(JSONDocument.root, of: document)
+        let written = bytes.withUnsafeMutableBufferPointer { out in
+            spans.withUnsafeMutableBufferPointer { spans in
+                var cursor = Cursor(out: out, spans: spans)
+                cursor.write(JSONDocument.root, of: document)
+                return cursor.position
+            }
+        }
+        bytes.removeLast(bound - written)
     }
 
     /// Where the canonical bytes of `node` are in `bytes`.
@@ -148,44 +160,77 @@ struct CanonicalTapeWriter {
 
     /// Lowers the ASCII letters of `node`'s bytes in place.
     mutating func lowercaseASCII(_ node: Int) {
-        for index in spans[node] where (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(bytes[index]) {
-            bytes[index] |= 0x20
+        let span = spans[node]
+        bytes.withUnsafeMutableBufferPointer { bytes in
+            for index in span where (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(bytes[index]) {
+                bytes[index] |= 0x20
+            }
         }
     }
 
-    private mutating func write(_ node: Int, of document: JSONDocument) {
-        let start = bytes.count
-        switch document.kind(node) {
-        case .null: bytes.append(contentsOf: [0x6e, 0x75, 0x6c, 0x6c])
-        case .false: bytes.append(contentsOf: [0x66, 0x61, 0x6c, 0x73, 0x65])
-        case .true: bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
-        case .number: bytes.append(contentsOf: document.bytes(node))
-        case .string:
-            if document.nodes[node].inArena {
-                CanonicalJSON.writeString(utf8: document.bytes(node), into: &bytes)
-            } else {
-                // Unescaped input holds no quote, backslash or control character: it is canonical as it is.
-                bytes.append(UInt8(ascii: "\""))
-                bytes.append(contentsOf: document.bytes(node))
-                bytes.append(UInt8(ascii: "\""))
-            }
-        case .array:
-            bytes.append(UInt8(ascii: "["))
-            for (index, element) in document.elements(node).enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(element, of: document)
-            }
-            bytes.append(UInt8(ascii: "]"))
-        case .object:
-            bytes.append(UInt8(ascii: "{"))
-            for (index, name) in document.names(node).enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(Int(name), of: document)
-                bytes.append(UInt8(ascii: ":"))
-                write(Int(name) + 1, of: document)
-            }
-            bytes.append(UInt8(ascii: "}"))
+    private struct Cursor {
+        let out: UnsafeMutableBufferPointer<UInt8>
+        let spans: UnsafeMutableBufferPointer<Range<Int>>
+        var position = 0
+
+        init(out: UnsafeMutableBufferPointer<UInt8>, spans: UnsafeMutableBufferPointer<Range<Int>>) {
+            self.out = out
+            self.spans = spans
         }
-        spans[node] = start..<bytes.count
+
+        mutating func put(_ byte: UInt8) {
+            out[position] = byte
+            position += 1
+        }
+
+        mutating func put(_ bytes: UnsafeRawBufferPointer) {
+            precondition(position + bytes.count <= out.count, "the canonical form outgrew its bound")
+            UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: out[position...])).copyMemory(
+                from: bytes)
+            position += bytes.count
+        }
+
+        mutating func put(_ literal: StaticString) {
+            put(UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        }
+
+        mutating func write(_ node: Int, of document: JSONDocument) {
+            let start = position
+            switch document.kind(node) {
+            case .null: put("null")
+            case .false: put("false")
+            case .true: put("true")
+            case .number: put(document.bytes(node))
+            case .string:
+                if document.nodes[node].inArena {
+                    // Only strings that had escapes may need them: rare enough to go through an array.
+                    var escaped: [UInt8] = []
+                    CanonicalJSON.writeString(utf8: document.bytes(node), into: &escaped)
+                    escaped.withUnsafeBytes { put($0) }
+                } else {
+                    // Unescaped input holds no quote, backslash or control character: it is canonical as it is.
+                    put(UInt8(ascii: "\""))
+                    put(document.bytes(node))
+                    put(UInt8(ascii: "\""))
+                }
+            case .array:
+                put(UInt8(ascii: "["))
+                for (index, element) in document.elements(node).enumerated() {
+                    if index > 0 { put(UInt8(ascii: ",")) }
+                    write(element, of: document)
+                }
+                put(UInt8(ascii: "]"))
+            case .object:
+                put(UInt8(ascii: "{"))
+                for (index, name) in document.names(node).enumerated() {
+                    if index > 0 { put(UInt8(ascii: ",")) }
+                    write(Int(name), of: document)
+                    put(UInt8(ascii: ":"))
+                    write(Int(name) + 1, of: document)
+                }
+                put(UInt8(ascii: "}"))
+            }
+            spans[node] = start..<position
+        }
     }
 }

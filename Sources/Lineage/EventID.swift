@@ -11,23 +11,35 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
 
     /// ``init(_:)`` of the text's UTF-8 bytes.
     init?(utf8 chars: UnsafeRawBufferPointer) {
-        guard chars.count == 36 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
-        var index = 0
-        while index < 36 {
-            if index == 8 || index == 13 || index == 18 || index == 23 {
-                guard chars[index] == UInt8(ascii: "-") else { return nil }
-                index += 1
-                continue
+        guard chars.count == 36, chars[8] == UInt8(ascii: "-"), chars[13] == UInt8(ascii: "-"),
+            chars[18] == UInt8(ascii: "-"), chars[23] == UInt8(ascii: "-")
+        else { return nil }
+        // Two 64-bit halves, made an array at the end in one allocation.
+        var halves: (UInt64, UInt64) = (0, 0)
+        var invalid: UInt8 = 0
+        withUnsafeMutableBytes(of: &halves) { out in
+            var index = 0
+            for position in 0..<16 {
+                if index == 8 || index == 13 || index == 18 || index == 23 { index += 1 }
+                let (high, low) = (Self.hexValue(chars[index]), Self.hexValue(chars[index + 1]))
+                invalid |= (high | low) & 0xf0
+                out[position] = high << 4 | low
+                index += 2
             }
-            guard let high = Hex.value(chars[index]), let low = Hex.value(chars[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
         }
         // The nil UUID names nothing; a feeding system that sends it has not assigned an id.
-        guard bytes.contains(where: { $0 != 0 }) else { return nil }
-        self.bytes = bytes
+        guard invalid == 0, halves != (0, 0) else { return nil }
+        bytes = withUnsafeBytes(of: halves) { Array($0) }
+    }
+
+    /// A hex digit's value in either case, or 16 or more for any other byte.
+    private static func hexValue(_ byte: UInt8) -> UInt8 {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return 0xff
+        }
     }
 
     public init?(bytes: [UInt8]) {

@@ -120,21 +120,33 @@ public final class EventPreparer {
     /// The canonical form with `payload.items` (at `span`) replaced as ``StoredForm`` replaces it: item
     /// i becomes `{"field":…,"sealed":i}`, plus `"socialForceMajeure":true` when flagged.
     private static func storedForm(_ canonical: [UInt8], items span: Range<Int>, _ items: [IngestedItem]) -> [UInt8] {
+        func append(_ literal: StaticString, to stored: inout [UInt8]) {
+            stored.append(
+                contentsOf: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        }
         var stored: [UInt8] = []
         stored.reserveCapacity(canonical.count - span.count + 64 * items.count)
-        stored.append(contentsOf: canonical[..<span.lowerBound])
+        canonical.withUnsafeBytes {
+            stored.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<span.lowerBound]))
+        }
         stored.append(UInt8(ascii: "["))
         for (index, item) in items.enumerated() {
-            if index > 0 { stored.append(UInt8(ascii: ",")) }
-            stored.append(contentsOf: #"{"field":"#.utf8)
+            append(index == 0 ? #"{"field":"# : #",{"field":"#, to: &stored)
             CanonicalJSON.writeString(item.field, into: &stored)
-            stored.append(contentsOf: #","sealed":"#.utf8)
-            stored.append(contentsOf: String(index).utf8)
-            if item.socialForceMajeure { stored.append(contentsOf: #","socialForceMajeure":true"#.utf8) }
-            stored.append(UInt8(ascii: "}"))
+            append(#","sealed":"#, to: &stored)
+            let digits = stored.count
+            var rest = index
+            repeat {
+                stored.append(UInt8(ascii: "0") + UInt8(rest % 10))
+                rest /= 10
+            } while rest > 0
+            stored[digits...].reverse()
+            append(item.socialForceMajeure ? #","socialForceMajeure":true}"# : "}", to: &stored)
         }
         stored.append(UInt8(ascii: "]"))
-        stored.append(contentsOf: canonical[span.upperBound...])
+        canonical.withUnsafeBytes {
+            stored.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[span.upperBound...]))
+        }
         return stored
     }
 

@@ -32,17 +32,28 @@ struct EventReader {
     /// Each type's payload members (`PayloadReader` refuses any other once the rest is checked).
     private static func members(of type: EventType) -> [StaticString] {
         switch type {
-        case .partyRegistered: return ["party", "kind", "name", "country", "certifications"]
-        case .caseOpened: return ["case", "client"]
-        case .caseClosed: return ["case", "reason"]
-        case .ingested: return ["case", "source", "items", "legalBasis", "purpose", "sourceReference"]
-        case .disclosed: return ["case", "recipient", "fields", "legalBasis", "purpose", "channel", "safeguard"]
+        case .partyRegistered: return partyMembers
+        case .caseOpened: return caseOpenedMembers
+        case .caseClosed: return caseClosedMembers
+        case .ingested: return ingestionMembers
+        case .disclosed: return disclosureMembers
         }
     }
+
+    private static let partyMembers: [StaticString] = ["party", "kind", "name", "country", "certifications"]
+    private static let caseOpenedMembers: [StaticString] = ["case", "client"]
+    private static let caseClosedMembers: [StaticString] = ["case", "reason"]
+    private static let ingestionMembers: [StaticString] = [
+        "case", "source", "items", "legalBasis", "purpose", "sourceReference",
+    ]
+    private static let disclosureMembers: [StaticString] = [
+        "case", "recipient", "fields", "legalBasis", "purpose", "channel", "safeguard",
+    ]
 
     private static let envelopeMembers: [StaticString] = [
         "id", "type", "occurredAt", "subject", "schemaVersion", "payload",
     ]
+    private static let itemMembers: [StaticString] = ["field", "value", "socialForceMajeure"]
 
     /// Checks the event on `document`'s tape and returns it slimmed (``DomainEvent/slimmed()``: no JSON).
     mutating func read(_ document: JSONDocument) throws(Rejection) -> DomainEvent {
@@ -51,18 +62,16 @@ struct EventReader {
         let root = JSONDocument.root
         // The envelope, as Event.init(validating:) checks it.
         guard document.kind(root) == .object else { throw Event.Refusal.notAnObject }
-        guard let idValue = document.member(root, "id") else { throw Event.Refusal.missing("id", id: nil) }
+        let envelope = document.members(of: root, named: Self.envelopeMembers)
+        guard let idValue = envelope.value("id") else { throw Event.Refusal.missing("id", id: nil) }
         guard document.kind(idValue) == .string else {
             throw Event.Refusal.wrongType("id", typeName: document.typeName(idValue), "a string", id: nil)
         }
         guard let id = EventID(utf8: document.bytes(idValue)) else { throw Event.Refusal.idNotUUID }
         idNode = idValue
-        for name in document.names(root) where !Self.envelopeMembers.contains(where: { document.equals(Int(name), $0) })
-        {
-            throw Event.Refusal.unknownMember(document.string(Int(name)), id: id.description)
-        }
+        if let other = envelope.other { throw Event.Refusal.unknownMember(document.string(other), id: id.description) }
         func required(_ field: StaticString) throws(Rejection) -> Int {
-            guard let value = document.member(root, field) else {
+            guard let value = envelope.value(field) else {
                 throw Event.Refusal.missing(field.description, id: id.description)
             }
             return value
@@ -86,7 +95,7 @@ struct EventReader {
         }
 
         var subject: String?
-        if let subjectValue = document.member(root, "subject") {
+        if let subjectValue = envelope.value("subject") {
             guard document.kind(subjectValue) == .string else { throw wrongType("subject", subjectValue, "a string") }
             if var refusal = Event.subjectRefusal(utf8: document.bytes(subjectValue)) {
                 refusal.id = id.description
@@ -108,10 +117,11 @@ struct EventReader {
         guard document.kind(payloadValue) == .object else { throw wrongType("payload", payloadValue, "an object") }
 
         // The payload, as DomainEvent.init checks it.
-        let payload = PayloadCursor(document: document, object: payloadValue, id: id, vocabulary: vocabulary)
         guard let (typeName, type) = Self.eventTypes.entry(document.bytes(typeValue)) else {
-            throw payload.reject(.typeUnknown)
+            throw PayloadRefusal.typeUnknown.rejection(id: id.description)
         }
+        let payload = PayloadCursor(
+            document: document, members: document.members(of: payloadValue, named: Self.members(of: type)), id: id)
         let needsSubject = type != .partyRegistered
         if needsSubject && subject == nil { throw payload.reject(.subjectRequired(type: typeName)) }
         if !needsSubject && subject != nil { throw payload.reject(.subjectNotAllowed) }
@@ -141,7 +151,7 @@ struct EventReader {
             let caseID = try payload.optionalIdentifier("case")
             let source = try payload.identifier("source")
             let items = try readItems(payload)
-            let (legalBasis, purpose) = try payload.basisAndPurpose()
+            let (legalBasis, purpose) = try payload.basisAndPurpose(vocabulary)
             domainPayload = .ingested(
                 Ingestion(
                     caseID: caseID, source: source, items: items, legalBasis: legalBasis, purpose: purpose,
@@ -149,24 +159,24 @@ struct EventReader {
         case .disclosed:
             let caseID = try payload.optionalIdentifier("case")
             let recipient = try payload.identifier("recipient")
-            let fields = try payload.fieldList()
-            let (legalBasis, purpose) = try payload.basisAndPurpose()
+            let fields = try payload.fieldList(vocabulary)
+            let (legalBasis, purpose) = try payload.basisAndPurpose(vocabulary)
             guard let channel = DomainEvent.channelIndex.entry(try payload.string("channel")) else {
                 throw payload.reject(.channelUnknown)
             }
             domainPayload = .disclosed(
                 Disclosure(
                     caseID: caseID, recipient: recipient, fields: fields, legalBasis: legalBasis, purpose: purpose,
-                    channel: channel.name, safeguard: try payload.safeguard()))
+                    channel: channel.name, safeguard: try payload.safeguard(vocabulary)))
         }
-        try payload.rejectOthers(than: Self.members(of: type))
+        try payload.rejectOthers()
 
-        let envelope = Event(
+        let event = Event(
             id: id, type: typeName,
             occurredAt: Timestamp(text: document.string(occurredValue), microseconds: occurredMicros),
             subject: subject, schemaVersion: version, payload: JSONObject.empty, canonical: [],
             canonicalObject: JSONObject.empty)
-        return DomainEvent(unchecked: envelope, payload: domainPayload)
+        return DomainEvent(unchecked: event, payload: domainPayload)
     }
 
     /// `payload.items` (`PayloadReader.items` for a received event), noting each value's node.
@@ -181,14 +191,9 @@ struct EventReader {
         items.reserveCapacity(document.count(node))
         for (index, element) in document.elements(node).enumerated() {
             guard document.kind(element) == .object else { throw payload.reject(.itemNotAnObject(index)) }
-            for name in document.names(element)
-            where
-                !(document.equals(Int(name), "field") || document.equals(Int(name), "value")
-                || document.equals(Int(name), "socialForceMajeure"))
-            {
-                throw payload.reject(.itemUnknownMember(index, document.string(Int(name))))
-            }
-            let fieldNode = document.member(element, "field")
+            let item = document.members(of: element, named: Self.itemMembers)
+            if let other = item.other { throw payload.reject(.itemUnknownMember(index, document.string(other))) }
+            let fieldNode = item.value("field")
             guard let fieldNode, document.kind(fieldNode) == .string else {
                 throw payload.reject(.itemWithoutField(index, missing: fieldNode == nil))
             }
@@ -196,7 +201,7 @@ struct EventReader {
                 throw payload.reject(.itemFieldUnknown(index))
             }
             var socialForceMajeure = false
-            if let flag = document.member(element, "socialForceMajeure") {
+            if let flag = item.value("socialForceMajeure") {
                 guard document.kind(flag) == .true || document.kind(flag) == .false else {
                     throw payload.reject(.itemFlagNotABoolean(index))
                 }
@@ -205,7 +210,7 @@ struct EventReader {
             if definition.special && !(field == "social_force_majeure" && socialForceMajeure) {
                 throw payload.reject(.itemSpecialCategory(index))
             }
-            guard let value = document.member(element, "value") else {
+            guard let value = item.value("value") else {
                 throw payload.reject(.itemWithoutValue(index, "value"))
             }
             guard definition.type.accepts(value, of: document) else {
@@ -223,17 +228,18 @@ struct EventReader {
     }
 }
 
-/// The payload object on a tape and the `PayloadReader` checks of its members, reading bytes.
+/// The payload object on a tape and the `PayloadReader` checks of its members, reading bytes. (It is
+/// handed the vocabulary rather than holding a copy: copying the struct retains each of its tables.)
 private struct PayloadCursor {
     let document: JSONDocument
-    let object: Int
+    /// The payload's members, matched against its type's names.
+    let members: JSONDocument.Members
     let id: EventID
-    let vocabulary: Vocabulary
 
     func reject(_ refusal: PayloadRefusal) -> Rejection { refusal.rejection(id: id.description) }
 
     func required(_ key: StaticString) throws(Rejection) -> Int {
-        guard let node = document.member(object, key) else { throw reject(.missing(key.description)) }
+        guard let node = members.value(key) else { throw reject(.missing(key.description)) }
         return node
     }
 
@@ -247,7 +253,7 @@ private struct PayloadCursor {
     }
 
     func optionalString(_ key: StaticString) throws(Rejection) -> UnsafeRawBufferPointer? {
-        document.member(object, key) == nil ? nil : try string(key)
+        members.value(key) == nil ? nil : try string(key)
     }
 
     func identifier(_ key: StaticString) throws(Rejection) -> String {
@@ -260,12 +266,12 @@ private struct PayloadCursor {
     }
 
     func optionalIdentifier(_ key: StaticString) throws(Rejection) -> String? {
-        document.member(object, key) == nil ? nil : try identifier(key)
+        members.value(key) == nil ? nil : try identifier(key)
     }
 
     /// `PayloadReader.optionalStrings`: an array of identifiers (not checked for identity codes).
     func optionalIdentifiers(_ key: StaticString) throws(Rejection) -> [String]? {
-        guard let node = document.member(object, key) else { return nil }
+        guard let node = members.value(key) else { return nil }
         guard document.kind(node) == .array else { throw reject(.notAnArrayOfStrings(key.description)) }
         var identifiers: [String] = []
         for element in document.elements(node) {
@@ -277,7 +283,7 @@ private struct PayloadCursor {
         return identifiers
     }
 
-    func basisAndPurpose() throws(Rejection) -> (String, String) {
+    func basisAndPurpose(_ vocabulary: Vocabulary) throws(Rejection) -> (String, String) {
         guard let legalBasis = vocabulary.legalBasisIndex.entry(try string("legalBasis")) else {
             throw reject(.legalBasisUnknown(vocabulary))
         }
@@ -287,7 +293,7 @@ private struct PayloadCursor {
         return (legalBasis.name, purpose.name)
     }
 
-    func fieldList() throws(Rejection) -> [String] {
+    func fieldList(_ vocabulary: Vocabulary) throws(Rejection) -> [String] {
         let node = try required("fields")
         guard document.kind(node) == .array, (1...DomainEvent.maxItems).contains(document.count(node)) else {
             throw reject(.fieldsNotAnArray)
@@ -305,8 +311,8 @@ private struct PayloadCursor {
         return fields
     }
 
-    func safeguard() throws(Rejection) -> Safeguard? {
-        guard let node = document.member(object, "safeguard") else { return nil }
+    func safeguard(_ vocabulary: Vocabulary) throws(Rejection) -> Safeguard? {
+        guard let node = members.value("safeguard") else { return nil }
         guard document.kind(node) == .object, let typeNode = document.member(node, "type"),
             document.kind(typeNode) == .string, let type = vocabulary.safeguardIndex.entry(document.bytes(typeNode)),
             let referenceNode = document.member(node, "reference"), document.kind(referenceNode) == .string,
@@ -315,10 +321,8 @@ private struct PayloadCursor {
         return Safeguard(type: type.name, reference: document.string(referenceNode))
     }
 
-    /// `PayloadReader.rejectUnread`: once everything else is checked, any member not among `members`.
-    func rejectOthers(than members: [StaticString]) throws(Rejection) {
-        for name in document.names(object) where !members.contains(where: { document.equals(Int(name), $0) }) {
-            throw reject(.unknownMember(document.string(Int(name))))
-        }
+    /// `PayloadReader.rejectUnread`: once everything else is checked, any member not of the type.
+    func rejectOthers() throws(Rejection) {
+        if let other = members.other { throw reject(.unknownMember(document.string(other))) }
     }
 }

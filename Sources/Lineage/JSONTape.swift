@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON text parsed into a flat array of nodes over its own bytes (a "tape"), for the import's hot
 /// path. ``JSONParser`` builds a tree of `String`s and arrays, several allocations per value; the
 /// tape allocates nothing per value: strings and numbers stay where they are in the input, only a
@@ -217,23 +219,46 @@ extension JSONTape {
 
         /// Sorts member names by their bytes; false if neighbours are the same name.
         static func sortNames(_ names: UnsafeMutableBufferPointer<UInt32>, in document: JSONDocument) -> Bool {
-            var names = names
-            func precedes(_ a: UInt32, _ b: UInt32) -> Bool {
-                document.bytes(Int(a)).lexicographicallyPrecedes(document.bytes(Int(b)))
-            }
-            if names.indices.dropFirst().allSatisfy({ precedes(names[$0 - 1], names[$0]) }) { return true }
-            names.sort(by: precedes)
-            for index in names.indices.dropFirst() {
-                let (previous, name) = (Int(names[index - 1]), Int(names[index]))
-                let (a, b) = (document.bytes(previous), document.bytes(name))
-                if a.elementsEqual(b) { return false }
-                if document.nodes[previous].nonASCII || document.nodes[name].nonASCII,
-                    String(decoding: a, as: UTF8.self) == String(decoding: b, as: UTF8.self)
-                {
-                    return false
+            // Names are compared by their first eight bytes as one big-endian number, and by all
+            // their bytes only when those are equal: an event's names mostly differ early.
+            withUnsafeTemporaryAllocation(of: (prefix: UInt64, node: UInt32).self, capacity: names.count) { keys in
+                for (index, node) in names.enumerated() {
+                    keys[index] = (Bytes.prefix(document.bytes(Int(node))), node)
                 }
+                func order(_ a: (prefix: UInt64, node: UInt32), _ b: (prefix: UInt64, node: UInt32)) -> Int {
+                    guard a.prefix == b.prefix else { return a.prefix < b.prefix ? -1 : 1 }
+                    return Bytes.compare(document.bytes(Int(a.node)), document.bytes(Int(b.node)))
+                }
+                if keys.indices.dropFirst().allSatisfy({ order(keys[$0 - 1], keys[$0]) < 0 }) { return true }
+                if keys.count <= 16 {
+                    // An event's objects have a handful of members: insertion sort, in place, beats the
+                    // standard library's merge sort and its scratch buffer.
+                    for index in keys.indices.dropFirst() {
+                        let key = keys[index]
+                        var slot = index
+                        while slot > 0 && order(key, keys[slot - 1]) < 0 {
+                            keys[slot] = keys[slot - 1]
+                            slot -= 1
+                        }
+                        keys[slot] = key
+                    }
+                } else {
+                    var keys = keys
+                    keys.sort { order($0, $1) < 0 }
+                }
+                for index in keys.indices {
+                    names[index] = keys[index].node
+                    guard index > 0 else { continue }
+                    if order(keys[index - 1], keys[index]) == 0 { return false }
+                    let (previous, name) = (Int(keys[index - 1].node), Int(keys[index].node))
+                    if document.nodes[previous].nonASCII || document.nodes[name].nonASCII,
+                        document.string(previous) == document.string(name)
+                    {
+                        return false
+                    }
+                }
+                return true
             }
-            return true
         }
 
         mutating func parseArray() throws(JSONSyntaxError) {
@@ -268,17 +293,18 @@ extension JSONTape {
             position += 1
             let start = position
             // Fast path: no escapes, so the bytes between the quotes are the string.
-            var high: UInt8 = 0
+            var high = Bytes.skipPlain(bytes, from: &position)
             while position < bytes.count {
                 let byte = bytes[position]
                 if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { break }
                 guard byte >= 0x20 else { throw error(.invalid, "unescaped control character in a string") }
-                high |= byte
+                high |= UInt64(byte)
                 position += 1
             }
             guard let stop = current else { throw error(.invalid, "unterminated string") }
             if stop == UInt8(ascii: "\"") {
-                let nonASCII = high >= 0x80
+                // `high` ORs whole words: a byte of 0x80 or more sets the top bit of one of its bytes.
+                let nonASCII = high & 0x8080_8080_8080_8080 != 0
                 if nonASCII, !UTF8Validation.isValid(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) {
                     throw JSONSyntaxError(kind: .invalidUTF8, offset: start, detail: "a string is not valid UTF-8")
                 }
@@ -488,18 +514,59 @@ struct JSONDocument {
         return nil
     }
 
+    /// An object's members matched in one pass against a list of names (at most eight): the same
+    /// answers as a ``member(_:_:)`` search per name, and the first member that is none of them.
+    func members(of object: Int, named names: [StaticString]) -> Members {
+        precondition(names.count <= 8, "a Members holds eight names at most")
+        var members = Members(names: names)
+        for key in self.names(object) {
+            var matched = false
+            for (index, name) in names.enumerated() where equals(Int(key), name) {
+                // The first in key order, as `member(_:_:)` finds it.
+                if members.values[index] < 0 { members.values[index] = Int32(key) + 1 }
+                matched = true
+                break
+            }
+            if !matched && members.other == nil { members.other = Int(key) }
+        }
+        return members
+    }
+
+    struct Members {
+        let names: [StaticString]
+        /// Per name, its value's node, or -1. (A SIMD vector: eight slots that need no allocation.)
+        fileprivate var values = SIMD8<Int32>(repeating: -1)
+        /// The name node of the first member, in key order, whose name is not in `names`.
+        fileprivate(set) var other: Int?
+
+        fileprivate init(names: [StaticString]) {
+            self.names = names
+        }
+
+        /// The value of the member called `name`, one of `names`.
+        func value(_ name: StaticString) -> Int? {
+            for (index, candidate) in names.enumerated() where Self.same(candidate, name) {
+                return values[index] < 0 ? nil : Int(values[index])
+            }
+            preconditionFailure("\(name) is not among the names matched")
+        }
+
+        private static func same(_ a: StaticString, _ b: StaticString) -> Bool {
+            a.utf8CodeUnitCount == b.utf8CodeUnitCount
+                && (a.utf8Start == b.utf8Start || memcmp(a.utf8Start, b.utf8Start, a.utf8CodeUnitCount) == 0)
+        }
+    }
+
     /// Whether a string node equals `name` as `String`s compare. For ASCII text that is byte equality;
     /// other text is compared as `String`s (a few non-ASCII characters are canonically equivalent to
     /// ASCII ones, U+212A KELVIN SIGN to `K` for one).
     func equals(_ node: Int, _ name: StaticString) -> Bool {
-        let text = bytes(node)
-        if isASCII(node) {
-            guard text.count == name.utf8CodeUnitCount else { return false }
-            let expected = name.utf8Start
-            for index in 0..<text.count where text[index] != expected[index] { return false }
-            return true
-        }
-        return string(node) == name.description
+        let entry = nodes[node]
+        guard !entry.nonASCII else { return string(node) == name.description }
+        // Most names differ in length: decide that before looking at bytes.
+        guard entry.count == name.utf8CodeUnitCount else { return false }
+        let text = (entry.inArena ? arena : input).baseAddress! + Int(entry.start)
+        return entry.count == 0 || memcmp(text, name.utf8Start, Int(entry.count)) == 0
     }
 
     /// An array's elements, in order.
@@ -549,6 +616,51 @@ struct JSONDocument {
         case .object:
             return .object(JSONObject(sorted: names(node).map { (key: string(Int($0)), value: value(Int($0) + 1)) }))
         }
+    }
+}
+
+/// Byte-string primitives of the tape.
+enum Bytes {
+    /// Compares two byte strings as `lexicographicallyPrecedes` orders them: negative, zero or positive.
+    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let common = min(a.count, b.count)
+        if common > 0 {
+            let order = memcmp(a.baseAddress!, b.baseAddress!, common)
+            if order != 0 { return Int(order) }
+        }
+        return a.count - b.count
+    }
+
+    /// The first eight bytes as a big-endian number, zeros after a shorter text: numbers compare as
+    /// the texts' first eight bytes do.
+    static func prefix(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        guard bytes.count < 8 else { return UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self)) }
+        var prefix: UInt64 = 0
+        for (index, byte) in bytes.enumerated() { prefix |= UInt64(byte) << (56 - 8 * index) }
+        return prefix
+    }
+
+    /// Advances `position` over whole 8-byte words holding no quote, backslash or control character
+    /// (a string's plain bytes, most of any event) and returns the words' bits ORed together, so
+    /// that the caller knows whether a byte was 0x80 or more. The caller reads the rest byte by byte.
+    static func skipPlain(_ bytes: UnsafeRawBufferPointer, from position: inout Int) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var seen: UInt64 = 0
+        while position + 8 <= bytes.count {
+            let word = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            // The classic tests "has a byte below n" ((x − n·ones) & ~x & highs) and "has a zero byte"
+            // (n = 1), of the word for control characters and of the word XORed with a quote or a
+            // backslash for those: exact as yes-or-no answers, which is all the loop asks.
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5c)
+            let control = (word &- ones &* 0x20) & ~word
+            let special = control | (quote &- ones) & ~quote | (backslash &- ones) & ~backslash
+            guard special & highs == 0 else { break }
+            seen |= word
+            position += 8
+        }
+        return seen
     }
 }
 

@@ -34,7 +34,7 @@ struct NameIndex<Value: Sendable>: Sendable {
         var slots = [Int32](repeating: -1, count: capacity)
         utf8.withUnsafeBytes { bytes in
             for index in names.indices {
-                var slot = Self.hash(UnsafeRawBufferPointer(rebasing: bytes[offsets[index]..<offsets[index + 1]]))
+                var slot = Self.hash(UnsafeRawBufferPointer(rebasing: bytes[offsets[index]..<offsets[index + 1]])).hash
                 while slots[slot & (capacity - 1)] >= 0 { slot += 1 }
                 slots[slot & (capacity - 1)] = Int32(index)
             }
@@ -53,30 +53,40 @@ struct NameIndex<Value: Sendable>: Sendable {
     /// The entry `text` names, with the name as the dictionary holds it (or as given, when found
     /// through `String`), or nil.
     func entry(_ text: UnsafeRawBufferPointer) -> (name: String, value: Value)? {
-        guard allASCII, !text.contains(where: { $0 >= 0x80 }) else {
+        let (hash, bits) = Self.hash(text)
+        guard allASCII, bits < 0x80 else {
             let name = String(decoding: text, as: UTF8.self)
             return dictionary[name].map { (name, $0) }
         }
-        let mask = slots.count - 1
-        var slot = Self.hash(text)
-        return utf8.withUnsafeBytes { bytes in
-            while true {
-                let index = Int(slots[slot & mask])
-                guard index >= 0 else { return nil }
-                if UnsafeRawBufferPointer(rebasing: bytes[offsets[index]..<offsets[index + 1]]).elementsEqual(text) {
-                    return (names[index], values[index])
+        return slots.withUnsafeBufferPointer { slots in
+            offsets.withUnsafeBufferPointer { offsets in
+                utf8.withUnsafeBytes { utf8 in
+                    var slot = hash
+                    while true {
+                        let index = Int(slots[slot & (slots.count - 1)])
+                        guard index >= 0 else { return nil }
+                        let name = UnsafeRawBufferPointer(rebasing: utf8[offsets[index]..<offsets[index + 1]])
+                        if name.count == text.count && Bytes.compare(name, text) == 0 {
+                            return (names[index], values[index])
+                        }
+                        slot += 1
+                    }
                 }
-                slot += 1
             }
         }
     }
 
     func contains(_ text: UnsafeRawBufferPointer) -> Bool { entry(text) != nil }
 
-    /// FNV-1a: short names, no need for more.
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> Int {
+    /// FNV-1a (short names need no more), and the bytes ORed together, which say whether the text is
+    /// ASCII.
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> (hash: Int, bits: UInt8) {
         var hash: UInt32 = 2_166_136_261
-        for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return Int(hash)
+        var bits: UInt8 = 0
+        for byte in bytes {
+            hash = (hash ^ UInt32(byte)) &* 16_777_619
+            bits |= byte
+        }
+        return (Int(hash), bits)
     }
 }

@@ -174,6 +174,22 @@ struct JSONTapeTests {
         #expect(viaTape(bytes, &tape, &writer) == viaTree(bytes))
     }
 
+    @Test("a byte of 0x80 or more is seen wherever it falls in an eight-byte word")
+    func nonASCIIAtEveryPosition() {
+        var tape = JSONTape()
+        var writer = CanonicalTapeWriter()
+        for length in 1...20 {
+            for position in 0..<length {
+                for odd: [UInt8] in [[0xff], [0x80], [0xc3, 0xa4], [0xed, 0xa0, 0x80]] {
+                    var string = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    string.replaceSubrange(position...position, with: odd)
+                    let bytes = [0x22] + string + [0x22]
+                    #expect(viaTape(bytes, &tape, &writer) == viaTree(bytes), "\(bytes)")
+                }
+            }
+        }
+    }
+
     @Test("UTF-8 is validated as String(validating:) does")
     func utf8Validation() {
         var random = TestRandom(state: 7)
