@@ -130,38 +130,44 @@ public enum CanonicalJSON {
 /// of the event (an item's value, the items array) can be cut out of the output instead of being
 /// written again. One writer is reused event after event.
 struct CanonicalTapeWriter {
-    /// The canonical bytes of the last document written.
-    private(set) var bytes: [UInt8] = []
-    /// Per node, where its canonical bytes are in `bytes`.
+    /// The canonical bytes of the last document written are `storage[..<count]`. The buffer only grows
+    /// (to the largest bound seen) so that it is never filled twice.
+    private var storage: [UInt8] = []
+    private var count = 0
+    /// Per node, where its canonical bytes are (every node is written, so none is stale).
     private var spans: [Range<Int>] = []
 
     /// Writes the whole of `document`, replacing what the writer held.
     mutating func write(_ document: JSONDocument) {
         // The output is never longer than the input (whitespace goes, everything else is copied)
         // plus each decoded byte in the arena written escaped (at most 6 bytes: \u00xx): size the
-        // buffer once, write through a pointer, trim.
+        // buffer to that once, and write through a pointer.
         let bound = document.input.count + 6 * document.arena.count
-        bytes.removeAll(keepingCapacity: true)
-        bytes.append(contentsOf: repeatElement(0, count: bound))
-        spans.removeAll(keepingCapacity: true)
-        spans.append(contentsOf: repeatElement(0..<0, count: document.nodes.count))
-        let written = bytes.withUnsafeMutableBufferPointer { out in
+        if storage.count < bound { storage.append(contentsOf: repeatElement(0, count: bound - storage.count)) }
+        if spans.count < document.nodes.count {
+            spans.append(contentsOf: repeatElement(0..<0, count: document.nodes.count - spans.count))
+        }
+        count = storage.withUnsafeMutableBufferPointer { out in
             spans.withUnsafeMutableBufferPointer { spans in
                 var cursor = Cursor(out: out, spans: spans)
                 cursor.write(JSONDocument.root, of: document)
                 return cursor.position
             }
         }
-        bytes.removeLast(bound - written)
     }
 
-    /// Where the canonical bytes of `node` are in `bytes`.
+    /// The canonical bytes of the last document written, for the duration of `body`.
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+    }
+
+    /// Where the canonical bytes of `node` are.
     func span(of node: Int) -> Range<Int> { spans[node] }
 
     /// Lowers the ASCII letters of `node`'s bytes in place.
     mutating func lowercaseASCII(_ node: Int) {
         let span = spans[node]
-        bytes.withUnsafeMutableBufferPointer { bytes in
+        storage.withUnsafeMutableBufferPointer { bytes in
             for index in span where (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(bytes[index]) {
                 bytes[index] |= 0x20
             }

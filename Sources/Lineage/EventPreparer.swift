@@ -83,28 +83,29 @@ public final class EventPreparer {
         writer.write(document)
         // A valid id is 36 ASCII bytes however it was written: lowered in place, it is the id's spelling.
         writer.lowercaseASCII(reader.idNode)
-        let canonical = writer.bytes
-        let digest = try idempotency.authenticate(canonical)
-        guard case .ingested(let ingestion) = event.payload, event.envelope.subject != nil,
-            let itemsNode = reader.itemsNode
-        else {
+        return try writer.withBytes { canonical in
+            let digest = try idempotency.authenticate(canonical)
+            guard case .ingested(let ingestion) = event.payload, event.envelope.subject != nil,
+                let itemsNode = reader.itemsNode
+            else {
+                return PreparedEvent(
+                    event: event, digest: digest, storedCanonical: Array(canonical), plaintexts: [],
+                    identityDigests: [])
+            }
+            var plaintexts: [[UInt8]] = []
+            var identityDigests: [Digest?] = []
+            plaintexts.reserveCapacity(ingestion.items.count)
+            identityDigests.reserveCapacity(ingestion.items.count)
+            for (item, value) in zip(ingestion.items, reader.itemValues) {
+                plaintexts.append(Array(UnsafeRawBufferPointer(rebasing: canonical[writer.span(of: value.node)])))
+                identityDigests.append(
+                    value.type == .personalIdentityCode ? try identityDigest(of: value.node, item, in: document) : nil)
+            }
             return PreparedEvent(
-                event: event, digest: digest, storedCanonical: canonical.withUnsafeBufferPointer { Array($0) },
-                plaintexts: [], identityDigests: [])
+                event: event, digest: digest,
+                storedCanonical: Self.storedForm(canonical, items: writer.span(of: itemsNode), ingestion.items),
+                plaintexts: plaintexts, identityDigests: identityDigests)
         }
-        var plaintexts: [[UInt8]] = []
-        var identityDigests: [Digest?] = []
-        plaintexts.reserveCapacity(ingestion.items.count)
-        identityDigests.reserveCapacity(ingestion.items.count)
-        for (item, value) in zip(ingestion.items, reader.itemValues) {
-            plaintexts.append(Array(canonical[writer.span(of: value.node)]))
-            identityDigests.append(
-                value.type == .personalIdentityCode ? try identityDigest(of: value.node, item, in: document) : nil)
-        }
-        return PreparedEvent(
-            event: event, digest: digest,
-            storedCanonical: Self.storedForm(canonical, items: writer.span(of: itemsNode), ingestion.items),
-            plaintexts: plaintexts, identityDigests: identityDigests)
     }
 
     /// The identity-index key of an identity-code value (``IdentityIndex/digest(of:using:)``).
@@ -119,7 +120,9 @@ public final class EventPreparer {
 
     /// The canonical form with `payload.items` (at `span`) replaced as ``StoredForm`` replaces it: item
     /// i becomes `{"field":…,"sealed":i}`, plus `"socialForceMajeure":true` when flagged.
-    private static func storedForm(_ canonical: [UInt8], items span: Range<Int>, _ items: [IngestedItem]) -> [UInt8] {
+    private static func storedForm(
+        _ canonical: UnsafeRawBufferPointer, items span: Range<Int>, _ items: [IngestedItem]
+    ) -> [UInt8] {
         func append(_ literal: StaticString, to stored: inout [UInt8]) {
             stored.append(
                 contentsOf: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))

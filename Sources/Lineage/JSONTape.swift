@@ -223,7 +223,7 @@ extension JSONTape {
             // their bytes only when those are equal: an event's names mostly differ early.
             withUnsafeTemporaryAllocation(of: (prefix: UInt64, node: UInt32).self, capacity: names.count) { keys in
                 for (index, node) in names.enumerated() {
-                    keys[index] = (Bytes.prefix(document.bytes(Int(node))), node)
+                    keys[index] = (document.prefix(Int(node)), node)
                 }
                 func order(_ a: (prefix: UInt64, node: UInt32), _ b: (prefix: UInt64, node: UInt32)) -> Int {
                     guard a.prefix == b.prefix else { return a.prefix < b.prefix ? -1 : 1 }
@@ -520,8 +520,18 @@ struct JSONDocument {
         precondition(names.count <= 8, "a Members holds eight names at most")
         var members = Members(names: names)
         for key in self.names(object) {
+            let text = bytes(Int(key))
+            let ascii = !nodes[Int(key)].nonASCII
             var matched = false
-            for (index, name) in names.enumerated() where equals(Int(key), name) {
+            for (index, name) in names.enumerated() {
+                // `equals(_:_:)`, with the key's bytes found once rather than per name.
+                if ascii {
+                    guard text.count == name.utf8CodeUnitCount, text.first == name.utf8Start.pointee,
+                        memcmp(text.baseAddress!, name.utf8Start, text.count) == 0
+                    else { continue }
+                } else {
+                    guard equals(Int(key), name) else { continue }
+                }
                 // The first in key order, as `member(_:_:)` finds it.
                 if members.values[index] < 0 { members.values[index] = Int32(key) + 1 }
                 matched = true
@@ -567,6 +577,17 @@ struct JSONDocument {
         guard entry.count == name.utf8CodeUnitCount else { return false }
         let text = (entry.inArena ? arena : input).baseAddress! + Int(entry.start)
         return entry.count == 0 || memcmp(text, name.utf8Start, Int(entry.count)) == 0
+    }
+
+    /// A string's first eight bytes as a big-endian number, zeros after a shorter one (``Bytes/prefix(_:)``).
+    /// A name in the input is followed by at least its closing quote, a colon and a value: its eight
+    /// bytes are read in one load where the input has them, and the ones past its end masked off.
+    func prefix(_ node: Int) -> UInt64 {
+        let entry = nodes[node]
+        let start = Int(entry.start)
+        guard !entry.inArena, start + 8 <= input.count else { return Bytes.prefix(bytes(node)) }
+        let word = UInt64(bigEndian: input.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+        return entry.count >= 8 ? word : word & ~(UInt64.max >> (8 * entry.count))
     }
 
     /// An array's elements, in order.
@@ -643,6 +664,7 @@ enum Bytes {
     /// Advances `position` over whole 8-byte words holding no quote, backslash or control character
     /// (a string's plain bytes, most of any event) and returns the words' bits ORed together, so
     /// that the caller knows whether a byte was 0x80 or more. The caller reads the rest byte by byte.
+    @inline(__always)
     static func skipPlain(_ bytes: UnsafeRawBufferPointer, from position: inout Int) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080

@@ -26,7 +26,7 @@ private func viaTape(_ bytes: [UInt8], _ tape: inout JSONTape, _ writer: inout C
         }
         return tape.withDocument(input) { document in
             writer.write(document)
-            return .value(document.value(JSONDocument.root), canonical: writer.bytes)
+            return .value(document.value(JSONDocument.root), canonical: writer.withBytes { Array($0) })
         }
     }
 }
