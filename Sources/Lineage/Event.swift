@@ -23,49 +23,30 @@ public struct Event: Sendable {
     /// naming the field and rule.
     public init(validating value: JSONValue) throws(Rejection) {
         guard case .object(let object) = value else {
-            throw Rejection(field: nil, rule: .notAnObject, message: "an event must be a JSON object")
+            throw Refusal.notAnObject
         }
         // The id first, so that later rejections can name it.
-        guard let idValue = object["id"] else {
-            throw Rejection(field: "id", rule: .missingField, message: "the envelope has no id")
-        }
+        guard let idValue = object["id"] else { throw Refusal.missing("id", id: nil) }
         guard case .string(let idText) = idValue else { throw Self.wrongType("id", idValue, "a string", nil) }
-        guard let id = EventID(idText) else {
-            throw Rejection(
-                field: "id", rule: .idNotUUID, message: "id must be a UUID written as 8-4-4-4-12 hex digits")
-        }
+        guard let id = EventID(idText) else { throw Refusal.idNotUUID }
         let named = id.description
         for key in object.keys where !Self.envelopeFields.contains(key) {
-            throw Rejection(
-                id: named, field: Self.printableField(key), rule: .unknownField,
-                message: "the envelope allows only \(Self.envelopeFields.sorted().joined(separator: ", "))")
+            throw Refusal.unknownMember(key, id: named)
         }
         func required(_ field: String) throws(Rejection) -> JSONValue {
-            guard let value = object[field] else {
-                throw Rejection(id: named, field: field, rule: .missingField, message: "the envelope has no \(field)")
-            }
+            guard let value = object[field] else { throw Refusal.missing(field, id: named) }
             return value
         }
 
         let typeValue = try required("type")
         guard case .string(let type) = typeValue else { throw Self.wrongType("type", typeValue, "a string", named) }
-        guard Self.isValidType(type) else {
-            throw Rejection(
-                id: named, field: "type", rule: .typeInvalid,
-                message:
-                    "type must be dotted lowercase words such as data.ingested, at most \(Self.maxTypeLength) characters"
-            )
-        }
+        guard Self.isValidType(type) else { throw Refusal.typeInvalid(id: named) }
 
         let occurredValue = try required("occurredAt")
         guard case .string(let occurredText) = occurredValue else {
             throw Self.wrongType("occurredAt", occurredValue, "a string", named)
         }
-        guard let occurredAt = Timestamp(rfc3339: occurredText) else {
-            throw Rejection(
-                id: named, field: "occurredAt", rule: .occurredAtInvalid,
-                message: "occurredAt must be an RFC 3339 date-time with a real date and a time zone")
-        }
+        guard let occurredAt = Timestamp(rfc3339: occurredText) else { throw Refusal.occurredAtInvalid(id: named) }
 
         var subject: String?
         if let subjectValue = object["subject"] {
@@ -81,11 +62,7 @@ public struct Event: Sendable {
             throw Self.wrongType("schemaVersion", versionValue, "an integer", named)
         }
         guard let version = Int(versionText), Self.supportedSchemaVersions.contains(version) else {
-            throw Rejection(
-                id: named, field: "schemaVersion", rule: .schemaVersionUnsupported,
-                message:
-                    "schemaVersion must be one of \(Self.supportedSchemaVersions.map(String.init).joined(separator: ", "))"
-            )
+            throw Refusal.schemaVersionUnsupported(id: named)
         }
 
         let payloadValue = try required("payload")
@@ -105,7 +82,8 @@ public struct Event: Sendable {
         self.canonicalObject = canonicalObject
     }
 
-    private init(
+    /// An envelope checked elsewhere (``EventReader``, on a tape), without its JSON.
+    init(
         id: EventID, type: String, occurredAt: Timestamp, subject: String?, schemaVersion: Int, payload: JSONObject,
         canonical: [UInt8], canonicalObject: JSONObject
     ) {
@@ -129,45 +107,71 @@ public struct Event: Sendable {
     }
 
     static func isValidType(_ type: String) -> Bool {
-        let chars = Array(type.utf8)
+        var type = type
+        return type.withUTF8 { isValidType(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``isValidType(_:)`` of the type's UTF-8: two or more words joined by dots, each a lowercase
+    /// letter followed by lowercase letters, digits and underscores.
+    static func isValidType(utf8 chars: UnsafeRawBufferPointer) -> Bool {
         guard chars.count <= maxTypeLength else { return false }
-        let words = chars.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard words.count >= 2 else { return false }
-        return words.allSatisfy { word in
-            guard let first = word.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else { return false }
-            return word.allSatisfy {
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || PersonalIdentityCode.isDigit($0)
-                    || $0 == UInt8(ascii: "_")
+        var words = 1
+        var wordStart = true
+        for byte in chars {
+            if byte == UInt8(ascii: ".") {
+                guard !wordStart else { return false }
+                words += 1
+                wordStart = true
+            } else if wordStart {
+                guard (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) else { return false }
+                wordStart = false
+            } else {
+                guard
+                    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || PersonalIdentityCode.isDigit(byte)
+                        || byte == UInt8(ascii: "_")
+                else { return false }
             }
         }
+        return words >= 2 && !wordStart
     }
 
     static func checkSubject(_ subject: String, id: String) throws(Rejection) {
-        guard !subject.isEmpty else {
-            throw Rejection(
-                id: id, field: "subject", rule: .subjectEmpty, message: "subject, when present, must not be empty")
-        }
-        guard subject.count <= maxSubjectLength else {
-            throw Rejection(
-                id: id, field: "subject", rule: .subjectTooLong,
-                message: "subject must be at most \(maxSubjectLength) characters")
-        }
-        guard !subject.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
-            throw Rejection(
-                id: id, field: "subject", rule: .subjectControlCharacter,
-                message: "subject must not contain control characters")
-        }
-        guard !PersonalIdentityCode.containsLookalike(subject) else {
-            throw Rejection(
-                id: id, field: "subject", rule: .subjectPersonalIdentityCode,
-                message: "subject must be an opaque person id, not a personal identity code or anything shaped like one"
-            )
+        var subject = subject
+        if var refusal = subject.withUTF8({ subjectRefusal(utf8: UnsafeRawBufferPointer($0)) }) {
+            refusal.id = id
+            throw refusal
         }
     }
 
+    /// Why a subject, as UTF-8, is refused (without the event's id), or nil.
+    static func subjectRefusal(utf8 subject: UnsafeRawBufferPointer) -> Rejection? {
+        guard !subject.isEmpty else {
+            return Rejection(field: "subject", rule: .subjectEmpty, message: "subject, when present, must not be empty")
+        }
+        // A character is at least a byte: only a long text needs counting as `String` counts.
+        guard subject.count <= maxSubjectLength || String(decoding: subject, as: UTF8.self).count <= maxSubjectLength
+        else {
+            return Rejection(
+                field: "subject", rule: .subjectTooLong,
+                message: "subject must be at most \(maxSubjectLength) characters")
+        }
+        // Below U+0080 a scalar is one byte, and every byte of a longer one is 0x80 or more.
+        guard !subject.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
+            return Rejection(
+                field: "subject", rule: .subjectControlCharacter, message: "subject must not contain control characters"
+            )
+        }
+        guard !PersonalIdentityCode.containsLookalike(utf8: subject) else {
+            return Rejection(
+                field: "subject", rule: .subjectPersonalIdentityCode,
+                message: "subject must be an opaque person id, not a personal identity code or anything shaped like one"
+            )
+        }
+        return nil
+    }
+
     static func wrongType(_ field: String, _ value: JSONValue, _ expected: String, _ id: String?) -> Rejection {
-        Rejection(
-            id: id, field: field, rule: .wrongType, message: "\(field) must be \(expected), not \(value.typeName)")
+        Refusal.wrongType(field, typeName: value.typeName, expected, id: id)
     }
 
     /// A member name fit to repeat in a diagnostic. Names are schema, not data, but an unknown one
@@ -183,6 +187,50 @@ public struct Event: Sendable {
             }
             && !PersonalIdentityCode.isDigit(chars[0])
         return identifierShaped ? key : "(a member whose name is not shown)"
+    }
+}
+
+extension Event {
+    /// The envelope's rejections, shared by its two readers (``Event/init(validating:)`` on a tree,
+    /// ``EventReader`` on a tape) so that both say exactly the same.
+    enum Refusal {
+        static let notAnObject = Rejection(field: nil, rule: .notAnObject, message: "an event must be a JSON object")
+        static let idNotUUID = Rejection(
+            field: "id", rule: .idNotUUID, message: "id must be a UUID written as 8-4-4-4-12 hex digits")
+
+        static func missing(_ field: String, id: String?) -> Rejection {
+            Rejection(id: id, field: field, rule: .missingField, message: "the envelope has no \(field)")
+        }
+
+        static func wrongType(_ field: String, typeName: String, _ expected: String, id: String?) -> Rejection {
+            Rejection(id: id, field: field, rule: .wrongType, message: "\(field) must be \(expected), not \(typeName)")
+        }
+
+        static func unknownMember(_ key: String, id: String) -> Rejection {
+            Rejection(
+                id: id, field: printableField(key), rule: .unknownField,
+                message: "the envelope allows only \(envelopeFields.sorted().joined(separator: ", "))")
+        }
+
+        static func typeInvalid(id: String) -> Rejection {
+            Rejection(
+                id: id, field: "type", rule: .typeInvalid,
+                message:
+                    "type must be dotted lowercase words such as data.ingested, at most \(maxTypeLength) characters")
+        }
+
+        static func occurredAtInvalid(id: String) -> Rejection {
+            Rejection(
+                id: id, field: "occurredAt", rule: .occurredAtInvalid,
+                message: "occurredAt must be an RFC 3339 date-time with a real date and a time zone")
+        }
+
+        static func schemaVersionUnsupported(id: String) -> Rejection {
+            Rejection(
+                id: id, field: "schemaVersion", rule: .schemaVersionUnsupported,
+                message:
+                    "schemaVersion must be one of \(supportedSchemaVersions.map(String.init).joined(separator: ", "))")
+        }
     }
 }
 

@@ -5,26 +5,39 @@ public struct EventID: Hashable, Sendable, CustomStringConvertible {
 
     public init?(_ text: String) {
         var text = text
-        let parsed: [UInt8]? = text.withUTF8 { chars in
-            guard chars.count == 36 else { return nil }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(16)
+        guard let id = text.withUTF8({ EventID(utf8: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = id
+    }
+
+    /// ``init(_:)`` of the text's UTF-8 bytes.
+    init?(utf8 chars: UnsafeRawBufferPointer) {
+        guard chars.count == 36, chars[8] == UInt8(ascii: "-"), chars[13] == UInt8(ascii: "-"),
+            chars[18] == UInt8(ascii: "-"), chars[23] == UInt8(ascii: "-")
+        else { return nil }
+        // Two 64-bit halves, made an array at the end in one allocation.
+        var halves: (UInt64, UInt64) = (0, 0)
+        var invalid: UInt8 = 0
+        withUnsafeMutableBytes(of: &halves) { out in
             var index = 0
-            while index < 36 {
-                if index == 8 || index == 13 || index == 18 || index == 23 {
-                    guard chars[index] == UInt8(ascii: "-") else { return nil }
-                    index += 1
-                    continue
-                }
-                guard let high = Hex.value(chars[index]), let low = Hex.value(chars[index + 1]) else { return nil }
-                bytes.append(high << 4 | low)
+            for position in 0..<16 {
+                if index == 8 || index == 13 || index == 18 || index == 23 { index += 1 }
+                let (high, low) = (Self.hexValue(chars[index]), Self.hexValue(chars[index + 1]))
+                invalid |= (high | low) & 0xf0
+                out[position] = high << 4 | low
                 index += 2
             }
-            return bytes
         }
         // The nil UUID names nothing; a feeding system that sends it has not assigned an id.
-        guard let parsed, parsed.contains(where: { $0 != 0 }) else { return nil }
-        self.bytes = parsed
+        guard invalid == 0, halves != (0, 0) else { return nil }
+        bytes = withUnsafeBytes(of: halves) { Array($0) }
+    }
+
+    /// A hex digit's value in either case, or 16 or more for any other byte. Without branches: ids are
+    /// random, so a branch per digit would be mispredicted half the time.
+    private static func hexValue(_ byte: UInt8) -> UInt8 {
+        let digit = byte &- UInt8(ascii: "0")
+        let letter = (byte | 0x20) &- UInt8(ascii: "a")
+        return digit < 10 ? digit : letter < 6 ? letter &+ 10 : 0xff
     }
 
     public init?(bytes: [UInt8]) {

@@ -19,11 +19,20 @@ public struct PreparedEvent: Sendable {
 
 /// The checks that need only the event itself, run before (and outside) the write transaction:
 /// parsing, the envelope rules, the canonical and stored forms, the identity-index digests. One
-/// preparer belongs to one thread (its HMAC context is not shared).
+/// preparer belongs to one thread (its HMAC context and its buffers are not shared).
+///
+/// A line is parsed into a ``JSONTape`` and checked by an ``EventReader``, both reused line after
+/// line; the canonical form is written once (``CanonicalTapeWriter``) and the stored form and the
+/// plaintexts are cut out of it. The tree path (``JSONParser``, ``Event/init(validating:)``,
+/// ``DomainEvent/init(_:vocabulary:stored:)``) reads stored events, and `TapeDifferentialTests` holds
+/// this path to it.
 public final class EventPreparer {
     /// Lines longer than this are refused without being parsed.
     public static let maxLineBytes = 1 << 20
     private let identityIndex: HMACSHA256
+    private var tape = JSONTape()
+    private var reader = EventReader(vocabulary: .standard)
+    private var writer = CanonicalTapeWriter()
 
     public init(keys: LedgerKeys) throws {
         identityIndex = try HMACSHA256(key: keys.identityIndexKey)
@@ -42,43 +51,100 @@ public final class EventPreparer {
                     line: line, field: nil, rule: .lineTooLong,
                     message: "the line is longer than \(Self.maxLineBytes) bytes"))
         }
-        do {
-            let value = try bytes.withUnsafeBytes { buffer throws(JSONSyntaxError) in try JSONParser.parse(buffer) }
-            let event = try DomainEvent(try Event(validating: value))
-            return .event(try prepared(event))
-        } catch let error as JSONSyntaxError {
-            return .rejected(
-                Rejection(
-                    line: line, field: nil, rule: Rule(error.kind),
-                    message: "\(error.detail) at byte \(error.offset + 1)"))
-        } catch var rejection as Rejection {
-            rejection.line = line
-            return .rejected(rejection)
-        } catch {
-            return .rejected(Rejection(line: line, field: nil, rule: .invalidJSON, message: "\(error)"))
+        return bytes.withUnsafeBytes { input in
+            do throws(JSONSyntaxError) {
+                try tape.parse(input)
+            } catch {
+                return .rejected(
+                    Rejection(
+                        line: line, field: nil, rule: Rule(error.kind),
+                        message: "\(error.detail) at byte \(error.offset + 1)"))
+            }
+            return tape.withDocument(input) { document in
+                do {
+                    let event = try reader.read(document)
+                    return .event(try prepared(event, in: document))
+                } catch var rejection as Rejection {
+                    rejection.line = line
+                    return .rejected(rejection)
+                } catch {
+                    return .rejected(Rejection(line: line, field: nil, rule: .invalidJSON, message: "\(error)"))
+                }
+            }
         }
     }
 
-    private func prepared(_ event: DomainEvent) throws -> PreparedEvent {
-        guard case .ingested(let ingestion) = event.payload, event.envelope.subject != nil else {
+    /// Everything the writer needs, from the checked event and its tape.
+    private func prepared(_ event: DomainEvent, in document: JSONDocument) throws -> PreparedEvent {
+        writer.write(document)
+        // A valid id is 36 ASCII bytes however it was written: lowered in place, it is the id's spelling.
+        writer.lowercaseASCII(reader.idNode)
+        return try writer.withBytes { canonical in
+            guard case .ingested(let ingestion) = event.payload, event.envelope.subject != nil,
+                let itemsNode = reader.itemsNode
+            else {
+                return PreparedEvent(
+                    event: event, storedCanonical: Array(canonical), plaintexts: [],
+                    identityDigests: [])
+            }
+            var plaintexts: [[UInt8]] = []
+            var identityDigests: [Digest?] = []
+            plaintexts.reserveCapacity(ingestion.items.count)
+            identityDigests.reserveCapacity(ingestion.items.count)
+            for (item, value) in zip(ingestion.items, reader.itemValues) {
+                plaintexts.append(Array(UnsafeRawBufferPointer(rebasing: canonical[writer.span(of: value.node)])))
+                identityDigests.append(
+                    value.type == .personalIdentityCode ? try identityDigest(of: value.node, item, in: document) : nil)
+            }
             return PreparedEvent(
-                event: event.slimmed(), storedCanonical: event.envelope.canonical, plaintexts: [], identityDigests: [])
+                event: event,
+                storedCanonical: Self.storedForm(canonical, items: writer.span(of: itemsNode), ingestion.items),
+                plaintexts: plaintexts, identityDigests: identityDigests)
         }
-        let vocabulary = Vocabulary.standard
-        var storedItems: [JSONValue] = []
-        var plaintexts: [[UInt8]] = []
-        var identityDigests: [Digest?] = []
-        for (index, item) in ingestion.items.enumerated() {
-            storedItems.append(
-                StoredForm.item(field: item.field, sealed: index, socialForceMajeure: item.socialForceMajeure))
-            plaintexts.append(CanonicalJSON.encode(item.value ?? .null))
-            let isIdentityCode = vocabulary.fields[item.field]?.type == .personalIdentityCode
-            identityDigests.append(
-                isIdentityCode ? try item.value.flatMap { try IdentityIndex.digest(of: $0, using: identityIndex) } : nil)
+    }
+
+    /// The identity-index key of an identity-code value (``IdentityIndex/digest(of:using:)``).
+    private func identityDigest(of node: Int, _ item: IngestedItem, in document: JSONDocument) throws -> Digest? {
+        guard document.isASCII(node) else {
+            return try item.value.flatMap { try IdentityIndex.digest(of: $0, using: identityIndex) }
         }
-        return PreparedEvent(
-            event: event.slimmed(),
-            storedCanonical: StoredForm.replacingItems(of: event.envelope, with: storedItems), plaintexts: plaintexts,
-            identityDigests: identityDigests)
+        return try PersonalIdentityCode.normalised(ascii: document.bytes(node)).map {
+            try identityIndex.authenticate($0)
+        }
+    }
+
+    /// The canonical form with `payload.items` (at `span`) replaced as ``StoredForm`` replaces it: item
+    /// i becomes `{"field":…,"sealed":i}`, plus `"socialForceMajeure":true` when flagged.
+    private static func storedForm(
+        _ canonical: UnsafeRawBufferPointer, items span: Range<Int>, _ items: [IngestedItem]
+    ) -> [UInt8] {
+        func append(_ literal: StaticString, to stored: inout [UInt8]) {
+            stored.append(
+                contentsOf: UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        }
+        var stored: [UInt8] = []
+        stored.reserveCapacity(canonical.count - span.count + 64 * items.count)
+        canonical.withUnsafeBytes {
+            stored.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<span.lowerBound]))
+        }
+        stored.append(UInt8(ascii: "["))
+        for (index, item) in items.enumerated() {
+            append(index == 0 ? #"{"field":"# : #",{"field":"#, to: &stored)
+            CanonicalJSON.writeString(item.field, into: &stored)
+            append(#","sealed":"#, to: &stored)
+            let digits = stored.count
+            var rest = index
+            repeat {
+                stored.append(UInt8(ascii: "0") + UInt8(rest % 10))
+                rest /= 10
+            } while rest > 0
+            stored[digits...].reverse()
+            append(item.socialForceMajeure ? #","socialForceMajeure":true}"# : "}", to: &stored)
+        }
+        stored.append(UInt8(ascii: "]"))
+        canonical.withUnsafeBytes {
+            stored.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[span.upperBound...]))
+        }
+        return stored
     }
 }

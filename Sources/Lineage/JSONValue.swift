@@ -45,6 +45,11 @@ public struct JSONObject: Equatable, Sendable {
         members = sorted
     }
 
+    /// Members already in key order and accepted as unique by the same rule (a parsed tape's).
+    init(sorted members: [(key: String, value: JSONValue)]) {
+        self.members = members
+    }
+
     static let empty = JSONObject([])!
 
     public subscript(key: String) -> JSONValue? {

@@ -8,7 +8,21 @@ public struct Timestamp: Equatable, Sendable {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (a `T`/`t` separator, a `Z`/`z` zone), with
     /// real calendar dates; a leap second (60) is accepted and counted as the next second's start.
     public init?(rfc3339 text: String) {
-        let c = Array(text.utf8)
+        var text = text
+        guard let microseconds = text.withUTF8({ Self.microseconds(rfc3339: UnsafeRawBufferPointer($0)) }) else {
+            return nil
+        }
+        self.init(text: text, microseconds: microseconds)
+    }
+
+    /// A timestamp already parsed by ``microseconds(rfc3339:)``.
+    init(text: String, microseconds: Int64) {
+        self.text = text
+        self.microseconds = microseconds
+    }
+
+    /// The instant an RFC 3339 date-time, as UTF-8, denotes (see ``init(rfc3339:)``), or nil.
+    static func microseconds(rfc3339 c: UnsafeRawBufferPointer) -> Int64? {
         guard c.count >= 20, c[4] == UInt8(ascii: "-"), c[7] == UInt8(ascii: "-"),
             c[10] == UInt8(ascii: "T") || c[10] == UInt8(ascii: "t"),
             c[13] == UInt8(ascii: ":"), c[16] == UInt8(ascii: ":"),
@@ -50,10 +64,9 @@ public struct Timestamp: Equatable, Sendable {
             return nil
         }
         guard index == c.count else { return nil }
-        let days = Self.daysSinceEpoch(year: year, month: month, day: day)
+        let days = daysSinceEpoch(year: year, month: month, day: day)
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetMinutes * 60)
-        self.text = text
-        self.microseconds = seconds * 1_000_000 + fraction
+        return seconds * 1_000_000 + fraction
     }
 
     /// Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's days_from_civil).

@@ -73,7 +73,11 @@ public enum ValueType: String, Sendable, CaseIterable {
     }
 
     static func isIBAN(_ text: String) -> Bool {
-        let compact = Array(text.uppercased().filter { $0 != " " }.utf8)
+        isIBAN(compact: Array(text.uppercased().filter { $0 != " " }.utf8))
+    }
+
+    /// Whether an IBAN in upper case without spaces has its shape and a valid mod-97 check.
+    private static func isIBAN(compact: [UInt8]) -> Bool {
         guard (15...34).contains(compact.count),
             compact[0..<2].allSatisfy({ (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }),
             compact[2..<4].allSatisfy(PersonalIdentityCode.isDigit),
@@ -91,6 +95,87 @@ public enum ValueType: String, Sendable, CaseIterable {
     }
 }
 
+// MARK: - Values on a JSON tape
+
+extension ValueType {
+    /// ``accepts(_:)`` for a value on a parsed tape, with the same answer.
+    func accepts(_ node: Int, of document: JSONDocument) -> Bool {
+        switch (self, document.kind(node)) {
+        case (.boolean, .true), (.boolean, .false): return true
+        case (.integer, .number):
+            return document.bytes(node).allSatisfy { PersonalIdentityCode.isDigit($0) || $0 == UInt8(ascii: "-") }
+        case (_, .string): return accepts(utf8: document.bytes(node), isASCII: document.isASCII(node))
+        default: return false
+        }
+    }
+
+    /// Whether a string value, as UTF-8, is of this type. ASCII text is checked byte by byte; other text
+    /// as a `String` by the same functions as a tree's, because counting characters, mapping case and
+    /// finding whitespace are Unicode's business there.
+    private func accepts(utf8 text: UnsafeRawBufferPointer, isASCII: Bool) -> Bool {
+        switch self {
+        case .string: return Self.hasCharacters(text, atMost: 1_000)
+        case .text: return Self.hasCharacters(text, atMost: 10_000)
+        case .date: return Day.parse(utf8: text) != nil
+        case .integer, .boolean: return false
+        case .money, .email, .phone, .iban, .country, .personalIdentityCode: break
+        }
+        guard isASCII else { return accepts(String(decoding: text, as: UTF8.self)) }
+        switch self {
+        case .money: return Self.isMoney(ascii: text)
+        case .email: return Self.isEmail(ascii: text)
+        case .phone: return Self.isPhone(ascii: text)
+        case .iban: return Self.isIBAN(compact: text.filter { $0 != UInt8(ascii: " ") }.map(Self.uppercased))
+        case .country: return Countries.index.contains(text)
+        case .personalIdentityCode: return PersonalIdentityCode.isValid(ascii: text)
+        case .string, .text, .date, .integer, .boolean: return false
+        }
+    }
+
+    /// Whether UTF-8 text has 1 to `limit` characters as `String.count` counts them. A character is at
+    /// least one byte, so the byte count decides unless it is above the limit.
+    static func hasCharacters(_ text: UnsafeRawBufferPointer, atMost limit: Int) -> Bool {
+        guard text.count > limit else { return !text.isEmpty }
+        return String(decoding: text, as: UTF8.self).count <= limit
+    }
+
+    private static func uppercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 32 : byte
+    }
+
+    /// ``isMoney(_:)`` of ASCII text.
+    private static func isMoney(ascii text: UnsafeRawBufferPointer) -> Bool {
+        var index = text.first == UInt8(ascii: "-") ? 1 : 0
+        let wholeStart = index
+        while index < text.count, PersonalIdentityCode.isDigit(text[index]) { index += 1 }
+        guard (1...18).contains(index - wholeStart) else { return false }
+        if index == text.count { return true }
+        guard text[index] == UInt8(ascii: "."), (2...3).contains(text.count - index) else { return false }
+        return text[(index + 1)...].allSatisfy(PersonalIdentityCode.isDigit)
+    }
+
+    /// ``isEmail(_:)`` of ASCII text (where a character is a byte once whitespace is refused).
+    private static func isEmail(ascii text: UnsafeRawBufferPointer) -> Bool {
+        guard text.count <= 254, !text.contains(where: { $0 == 0x20 || (0x09...0x0d).contains($0) }),
+            let at = text.firstIndex(of: UInt8(ascii: "@")), at > 0
+        else { return false }
+        let domain = text[(at + 1)...]
+        return !domain.contains(UInt8(ascii: "@")) && domain.contains(UInt8(ascii: "."))
+            && domain.first != UInt8(ascii: ".") && domain.last != UInt8(ascii: ".")
+    }
+
+    /// ``isPhone(_:)`` of ASCII text.
+    private static func isPhone(ascii text: UnsafeRawBufferPointer) -> Bool {
+        guard text.first == UInt8(ascii: "+") else { return false }
+        var digits = 0
+        for byte in text.dropFirst() where byte != UInt8(ascii: " ") {
+            guard PersonalIdentityCode.isDigit(byte) else { return false }
+            digits += 1
+        }
+        return (7...15).contains(digits)
+    }
+}
+
 /// ISO 3166-1 alpha-2 codes (officially assigned).
 enum Countries {
     static let iso3166: Set<String> = Set(
@@ -103,4 +188,6 @@ enum Countries {
         RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV
         TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
         """.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+
+    static let index = NameIndex(iso3166)
 }

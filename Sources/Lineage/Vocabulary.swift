@@ -46,6 +46,13 @@ public struct Vocabulary: Sendable {
     public let adequacy: [CountryPeriod]
     public let safeguards: Set<String>
 
+    // The same, searchable by UTF-8 bytes (the import's hot path: no `String` is made per lookup).
+    let fieldIndex: NameIndex<Field>
+    let partyKindIndex: NameIndex<PartyKind>
+    let purposeIndex: NameIndex<Void>
+    let legalBasisIndex: NameIndex<Void>
+    let safeguardIndex: NameIndex<Void>
+
     /// The vocabulary built into this version of lineage.
     public static let standard: Vocabulary = {
         do {
@@ -108,6 +115,12 @@ public struct Vocabulary: Sendable {
             try Self.list(transfersFile, "safeguards", "transfers.json").map {
                 try Self.string($0, "id", "transfers.json")
             })
+
+        fieldIndex = NameIndex(fieldTable)
+        partyKindIndex = NameIndex(kinds)
+        purposeIndex = NameIndex(self.purposes)
+        legalBasisIndex = NameIndex(legalBases)
+        safeguardIndex = NameIndex(safeguards)
     }
 
     /// Whether `country` is in the EEA on `day` (days since 1970-01-01).
@@ -181,7 +194,12 @@ public struct Vocabulary: Sendable {
 enum Day {
     /// The day number of a `YYYY-MM-DD` date, or `nil` if it is not a real date.
     static func parse(_ text: String) -> Int? {
-        let c = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``parse(_:)`` of a date's UTF-8 bytes.
+    static func parse(utf8 c: UnsafeRawBufferPointer) -> Int? {
         guard c.count == 10, c[4] == UInt8(ascii: "-"), c[7] == UInt8(ascii: "-"),
             let year = PersonalIdentityCode.digitsValue(c[0..<4]),
             let month = PersonalIdentityCode.digitsValue(c[5..<7]),

@@ -43,7 +43,8 @@ struct QuickRunTests {
         let rows = try #require(report["rows"] as? [[String: Any]])
         let names = rows.compactMap { $0["name"] as? String }
         for expected in [
-            "workload generator", "single append p50", "ceiling A single p50 (bare append)", "ceiling A-full single p50",
+            "workload generator", "prepare alone (one thread)", "prepare alone, per event", "single append p50",
+            "ceiling A single p50 (bare append)", "ceiling A-full single p50",
             "import, CLI (NDJSON file)", "import, library (NDJSON file)", "append, library (parsed events)",
             "ceiling A-full batched", "ceiling A batched (bare appends)", "ceiling B SHA-256 (RFC 6962 leaves)",
             "ceiling B AES-256-GCM (key per seal)",

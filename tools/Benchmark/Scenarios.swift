@@ -10,7 +10,7 @@ final class BenchmarkRun {
     let options: BenchmarkOptions
     let workspace: Workspace
     private(set) var rows: [BenchmarkRow] = []
-    private let log: (String) -> Void
+    let log: (String) -> Void
 
     init(options: BenchmarkOptions, workspace: Workspace, log: @escaping (String) -> Void) {
         self.options = options
@@ -18,7 +18,7 @@ final class BenchmarkRun {
         self.log = log
     }
 
-    private func add(_ row: BenchmarkRow) {
+    func add(_ row: BenchmarkRow) {
         rows.append(row)
         log("  \(row.name): \(BenchmarkReport.format(row.median)) \(row.unit)")
     }

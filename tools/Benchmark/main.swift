@@ -31,6 +31,7 @@ do {
     defer { workspace.removeAll() }
     let run = BenchmarkRun(options: options, workspace: workspace, log: { printError($0) })
     let workload = try run.generateWorkload()
+    if options.runs("import") { try run.prepareAlone(workload: workload.path) }
     if options.runs("singles") { try run.singleAppends(workload: workload.path) }
     if options.runs("import") || options.runs("verify") {
         let imported = try run.bulkImport(workload: workload)
