@@ -51,7 +51,8 @@ final class PendingPuts {
     private let arena = ByteArena()
     private(set) var entries: [Entry] = []
     private var byKey: [ByteKey: Int] = [:]
-    /// Per filter key, the entries' positions in key order; only for `.throughFirstZero` indexes.
+    /// Per subject (a key's first 0-terminated part), the entries' positions in key order; only for
+    /// indexes whose filters cover subjects.
     private var byFilterKey: [ByteKey: [Int]] = [:]
     private let scope: FilterScope
     /// Whether puts can be read back before the flush. A rebuild's puts are never read back, and
@@ -79,9 +80,8 @@ final class PendingPuts {
         let position = entries.count
         entries.append(Entry(key: stored, value: arena.copy(value)))
         byKey[ByteKey(bytes: stored)] = position
-        guard scope == .throughFirstZero else { return }
-        let filterKey = ByteKey(
-            bytes: UnsafeRawBufferPointer(rebasing: stored[..<(scope.filterKeyLength(stored) ?? stored.count)]))
+        guard let subject = scope.subjectLength(stored) else { return }
+        let filterKey = ByteKey(bytes: UnsafeRawBufferPointer(rebasing: stored[..<subject]))
         // Keep the group sorted (it is one subject's puts in this transaction, a handful), in place.
         let entries = self.entries
         byFilterKey[filterKey, default: []].insertSorted(position) {
@@ -97,7 +97,7 @@ final class PendingPuts {
     /// The entries whose key starts with `prefix`, in key order.
     func entries(withPrefix prefix: UnsafeRawBufferPointer) -> [Entry] {
         precondition(isReadable, "these puts are not indexed for reading")
-        if scope == .throughFirstZero, let length = scope.filterKeyLength(prefix, isPrefix: true) {
+        if let length = scope.subjectLength(prefix) {
             let group = byFilterKey[ByteKey(bytes: UnsafeRawBufferPointer(rebasing: prefix[..<length]))] ?? []
             return group.lazy.map { self.entries[$0] }.filter { hasPrefix($0.key, prefix) }
         }

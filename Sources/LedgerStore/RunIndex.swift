@@ -1,26 +1,69 @@
 import CLMDB
 import Foundation
 
-/// Which leading part of a key a run's filter covers. Lookups and prefix scans that name at least
-/// that part skip the runs whose filter rules it out.
+/// Which leading parts of a key a run's filter covers. Lookups and prefix scans that name one of
+/// them skip the runs whose filter rules it out.
 public enum FilterScope: Sendable, Equatable {
     /// The whole key: point lookups skip runs; prefix scans read every run.
     case wholeKey
-    /// Up to and including the first 0x00 byte (the whole key when it has none), for keys that start
-    /// with a 0-terminated subject: every scan of one subject's entries skips the runs without them.
-    case throughFirstZero
+    /// Each of the key's first `parts` prefixes ending in a 0x00 byte: for keys that start with a
+    /// 0-terminated subject (and, with 2, a 0-terminated field after it), so that a scan of one
+    /// subject's entries, or of one subject's field, skips the runs without them.
+    case zeroTerminatedParts(Int)
 
-    /// The length of the part of `key` the filter covers, or `nil` when `key` is a prefix too short
-    /// to contain it.
+    /// One 0-terminated part: a subject.
+    public static let throughFirstZero = FilterScope.zeroTerminatedParts(1)
+
+    /// The lengths of the prefixes of stored `key` its run's filter holds (at most `parts`, each
+    /// through a 0x00; a key with none holds itself).
     @inline(__always)
-    func filterKeyLength(_ key: UnsafeRawBufferPointer, isPrefix: Bool = false) -> Int? {
+    func forEachFilteredPrefix(of key: UnsafeRawBufferPointer, _ body: (Int) throws -> Void) rethrows {
         switch self {
         case .wholeKey:
-            return isPrefix ? nil : key.count
-        case .throughFirstZero:
-            if let zero = key.firstIndex(of: 0) { return zero + 1 }
-            return isPrefix ? nil : key.count
+            try body(key.count)
+        case .zeroTerminatedParts(let parts):
+            var found = 0
+            var index = 0
+            while found < parts, index < key.count {
+                if key[index] == 0 {
+                    found += 1
+                    try body(index + 1)
+                }
+                index += 1
+            }
+            if found == 0 { try body(key.count) }
         }
+    }
+
+    /// The length of the longest filtered prefix that `bytes` names — a whole key, or with `isPrefix`
+    /// the start of keys — or nil when it names none (a prefix too short), so that no run can be
+    /// skipped.
+    @inline(__always)
+    func filterKeyLength(_ bytes: UnsafeRawBufferPointer, isPrefix: Bool = false) -> Int? {
+        switch self {
+        case .wholeKey:
+            return isPrefix ? nil : bytes.count
+        case .zeroTerminatedParts(let parts):
+            var found = 0
+            var longest: Int?
+            var index = 0
+            while found < parts, index < bytes.count {
+                if bytes[index] == 0 {
+                    found += 1
+                    longest = index + 1
+                }
+                index += 1
+            }
+            return longest ?? (isPrefix ? nil : bytes.count)
+        }
+    }
+
+    /// The length of a key's first 0-terminated part (its subject), which groups pending puts; nil
+    /// for `.wholeKey` or a key without one.
+    @inline(__always)
+    func subjectLength(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard case .zeroTerminatedParts = self, let zero = bytes.firstIndex(of: 0) else { return nil }
+        return zero + 1
     }
 }
 
@@ -165,8 +208,8 @@ public final class RunIndex: Sendable {
         var currentRun: UInt32 = 0
         var currentFilter: [UInt8] = []
         var currentCount: UInt64 = 0
-        var lastFilterKey: [UInt8] = []
-        var lastAdmitted = false
+        // Per filtered prefix level, the last prefix checked.
+        var lastPrefixes: [[UInt8]] = []
         func closeRun() {
             if currentRun != 0 { counted[currentRun] = currentCount }
         }
@@ -197,21 +240,24 @@ public final class RunIndex: Sendable {
                         currentRun = run
                         currentFilter = filter
                         currentCount = 0
-                        lastFilterKey = []
-                        lastAdmitted = false
+                        lastPrefixes = []
                     }
                     let logical = UnsafeRawBufferPointer(rebasing: key[4...])
-                    let filterKey = UnsafeRawBufferPointer(
-                        rebasing: logical[..<(scope.filterKeyLength(logical) ?? logical.count)])
-                    let same = lastAdmitted && lastFilterKey.withUnsafeBytes { compareBytes($0, filterKey) == 0 }
-                    if !same {
+                    var level = 0
+                    try scope.forEachFilteredPrefix(of: logical) { length in
+                        let prefix = UnsafeRawBufferPointer(rebasing: logical[..<length])
+                        defer { level += 1 }
+                        if level < lastPrefixes.count,
+                            lastPrefixes[level].withUnsafeBytes({ compareBytes($0, prefix) == 0 })
+                        {
+                            return
+                        }
                         let admitted = currentFilter.withUnsafeBytes { bits in
-                            RunFilter.mayContain(RunFilter.hash(filterKey), filter: bits)
+                            RunFilter.mayContain(RunFilter.hash(prefix), filter: bits)
                         }
                         guard admitted else { throw damage("run \(run)'s filter leaves out one of its keys") }
-                        lastFilterKey.removeAll(keepingCapacity: true)
-                        lastFilterKey.append(contentsOf: filterKey)
-                        lastAdmitted = true
+                        if level == lastPrefixes.count { lastPrefixes.append([]) }
+                        lastPrefixes[level] = Array(prefix)
                     }
                     currentCount += 1
                     total += 1

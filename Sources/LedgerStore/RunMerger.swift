@@ -10,7 +10,8 @@ struct RunOutput {
     private(set) var entries: UInt64 = 0
     private var physicalKey: [UInt8] = []
     private var hashes: [UInt64] = []
-    private var lastFilterKey: [UInt8] = []
+    /// Per filtered prefix level, the last prefix hashed.
+    private var lastPrefixes: [[UInt8]] = []
 
     init(index: RunIndex, txn: Transaction, run: UInt32) {
         self.index = index
@@ -30,14 +31,18 @@ struct RunOutput {
         physicalKey.append(contentsOf: key)
         try physicalKey.withUnsafeBytes { try txn.append(index.database, key: $0, value: value) }
         entries += 1
-        let length = index.scope.filterKeyLength(key) ?? key.count
-        let filterKey = UnsafeRawBufferPointer(rebasing: key[..<length])
-        // Keys arrive sorted, so equal filter keys are adjacent: hash each once.
-        let same = entries > 1 && lastFilterKey.withUnsafeBytes { compareBytes($0, filterKey) == 0 }
-        if !same {
-            lastFilterKey.removeAll(keepingCapacity: true)
-            lastFilterKey.append(contentsOf: filterKey)
-            hashes.append(RunFilter.hash(filterKey))
+        // Keys arrive sorted, so equal filtered prefixes are adjacent: hash each once.
+        var level = 0
+        index.scope.forEachFilteredPrefix(of: key) { length in
+            let prefix = UnsafeRawBufferPointer(rebasing: key[..<length])
+            defer { level += 1 }
+            if level < lastPrefixes.count, lastPrefixes[level].withUnsafeBytes({ compareBytes($0, prefix) == 0 }) {
+                return
+            }
+            if level == lastPrefixes.count { lastPrefixes.append([]) }
+            lastPrefixes[level].removeAll(keepingCapacity: true)
+            lastPrefixes[level].append(contentsOf: prefix)
+            hashes.append(RunFilter.hash(prefix))
         }
     }
 

@@ -28,8 +28,11 @@ struct Projections: Sendable {
 
     init(parties: Database, provenance: Database, disclosures: Database, identity: Database) {
         self.parties = parties
-        self.provenance = RunIndex(database: provenance, scope: .throughFirstZero)
-        self.disclosures = RunIndex(database: disclosures, scope: .throughFirstZero)
+        // Filters on the subject and on subject and field: a disclosure's lookup of the version it
+        // sends seeks only the runs holding that field of that person. Eight runs merge at a time:
+        // half the rewriting of four, while a person's scan still seeks only runs holding them.
+        self.provenance = RunIndex(database: provenance, scope: .zeroTerminatedParts(2), fanIn: 8)
+        self.disclosures = RunIndex(database: disclosures, scope: .throughFirstZero, fanIn: 8)
         self.identity = identity
     }
 

@@ -300,6 +300,49 @@ struct RunIndexTests {
         }
     }
 
+    @Test("two-part filters: scans by subject or by subject and field find every entry, and skip runs")
+    func twoPartFilters() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path, scope: .zeroTerminatedParts(2))
+            func twoPart(_ subject: Int, _ field: Int, _ suffix: Int) -> [UInt8] {
+                Array("s\(subject)".utf8) + [0] + Array("f\(field)".utf8) + [0] + BigEndian.bytes(UInt32(suffix))
+            }
+            var model: [[UInt8]: [UInt8]] = [:]
+            for round in 0..<12 {
+                try fixture.environment.write { txn in
+                    let writer = try fixture.index.writer(in: txn)
+                    for item in 0..<40 {
+                        let k = twoPart(item % 7, (round + item) % 5, round * 100 + item)
+                        writer.put(k, [UInt8(item)])
+                        model[k] = [UInt8(item)]
+                    }
+                }
+            }
+            try fixture.environment.read { txn in
+                let reader = try fixture.index.reader(in: txn)
+                for subject in 0..<7 {
+                    let prefix = Array("s\(subject)".utf8) + [0]
+                    #expect(
+                        try reader.entries(withPrefix: prefix).count
+                            == model.keys.filter { $0.starts(with: prefix) }.count)
+                    for field in 0..<6 {
+                        let fieldPrefix = prefix + Array("f\(field)".utf8) + [0]
+                        let expected = model.filter { $0.key.starts(with: fieldPrefix) }.sorted {
+                            compareBytes($0.key, $1.key) < 0
+                        }
+                        #expect(try reader.entries(withPrefix: fieldPrefix).map(\.key) == expected.map(\.key))
+                    }
+                }
+                let stored = try fixture.index.scanChecking(in: txn) { _, _ in }
+                #expect(stored == UInt64(model.count))
+                // A field nobody has reads no run at all.
+                let before = txn.readCount
+                _ = try reader.entries(withPrefix: Array("s1".utf8) + [0] + Array("f9".utf8) + [0])
+                #expect(txn.readCount - before <= 2, "filters should rule out (nearly) every run")
+            }
+        }
+    }
+
     @Test("damage is reported: a stray entry, a run whose count is wrong, a missing filter")
     func damageIsReported() throws {
         try withTemporaryDirectory { path in
