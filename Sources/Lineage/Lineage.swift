@@ -52,30 +52,47 @@ extension Ledger {
     /// with its source, basis, purpose, case and reference, values opened from their seals.
     public func provenance(subject: String, field: String? = nil) throws -> [FieldProvenance] {
         try environment.read { txn in
-            var query = QueryContext(ledger: self, txn: txn)
-            let fields = try field.map { [$0] } ?? projections.fields(of: subject, in: txn)
-            return try fields.compactMap { field in
-                let entries = try projections.entries(subject: subject, field: field, in: txn)
-                guard !entries.isEmpty else { return nil }
-                let versions = entries.map(\.version)
-                let described = try entries.enumerated().map { position, found -> ProvenanceVersion in
-                    guard let entry = found.entry else {
-                        throw StoredEvent.Unreadable(description: "a provenance entry could not be read")
+            try AESGCMOpener.withOpener { opener in
+                let query = QueryContext(ledger: self, txn: txn, opener: opener)
+                let fields = try field.map { [$0] } ?? projections.fields(of: subject, in: txn)
+                var found: [(field: String, entries: [(version: Projections.VersionRef, entry: ProvenanceEntry)])] = []
+                var requests: [QueryContext.ValueRequest] = []
+                for field in fields {
+                    let entries = try projections.entries(subject: subject, field: field, in: txn)
+                    guard !entries.isEmpty else { continue }
+                    let decoded = try entries.map { found in
+                        guard let entry = found.entry else {
+                            throw StoredEvent.Unreadable(description: "a provenance entry could not be read")
+                        }
+                        requests.append(
+                            QueryContext.ValueRequest(
+                                sequence: found.version.sequence, item: found.version.item, field: field,
+                                eventID: entry.eventID))
+                        return (found.version, entry)
                     }
-                    return ProvenanceVersion(
-                        value: try query.value(
-                            sequence: found.version.sequence, item: found.version.item, field: field,
-                            eventID: entry.eventID),
-                        current: !Projections.isSuperseded(found.version, by: versions[(position + 1)...]),
-                        caseID: entry.caseID, source: entry.source,
-                        sourceKind: try query.party(entry.source, at: entry.occurredMicros)?.kind,
-                        legalBasis: entry.legalBasis, purpose: entry.purpose,
-                        sourceReference: entry.sourceReference, occurredAt: entry.occurredAt,
-                        recordedAt: entry.recordedAt, sequence: found.version.sequence,
-                        eventID: entry.eventID.description)
+                    found.append((field, decoded))
                 }
-                return FieldProvenance(
-                    field: field, category: Vocabulary.standard.fields[field]?.category ?? "", versions: described)
+                let values = try query.values(requests)
+                var next = 0
+                return try found.map { field, entries in
+                    let current = QueryContext.currentFlags(entries.map(\.version))
+                    var versions: [ProvenanceVersion] = []
+                    versions.reserveCapacity(entries.count)
+                    for (position, (version, entry)) in entries.enumerated() {
+                        versions.append(
+                            ProvenanceVersion(
+                                value: values[next], current: current[position], caseID: entry.caseID,
+                                source: entry.source,
+                                sourceKind: try query.party(entry.source, at: entry.occurredMicros)?.kind,
+                                legalBasis: entry.legalBasis, purpose: entry.purpose,
+                                sourceReference: entry.sourceReference, occurredAt: entry.occurredAt,
+                                recordedAt: entry.recordedAt, sequence: version.sequence,
+                                eventID: entry.eventID.description))
+                        next += 1
+                    }
+                    return FieldProvenance(
+                        field: field, category: Vocabulary.standard.fields[field]?.category ?? "", versions: versions)
+                }
             }
         }
     }
@@ -83,22 +100,40 @@ extension Ledger {
     /// Who received data about `subject` (or its `field`), when, why, and which version.
     public func recipients(subject: String, field: String? = nil) throws -> [RecipientDisclosure] {
         try environment.read { txn in
-            var query = QueryContext(ledger: self, txn: txn)
-            return try projections.disclosures(subject: subject, in: txn).compactMap { sequence, entry in
-                let versions = entry.versions.filter { field == nil || $0.field == field }
-                guard !versions.isEmpty || (field == nil) else { return nil }
-                let party = try query.party(entry.recipient, at: entry.occurredMicros)
-                return RecipientDisclosure(
-                    sequence: sequence, eventID: entry.eventID.description,
-                    recipient: entry.recipient, recipientKind: party?.kind, recipientCountry: party?.country,
-                    occurredAt: entry.occurredAt, recordedAt: entry.recordedAt, legalBasis: entry.legalBasis,
-                    purpose: entry.purpose, channel: entry.channel, caseID: entry.caseID,
-                    safeguard: entry.safeguard,
-                    fields: try versions.map { sent in
-                        RecipientDisclosure.DisclosedField(
-                            field: sent.field, versionSequence: sent.sequence,
-                            value: try query.value(subject: subject, sent: sent))
-                    })
+            try AESGCMOpener.withOpener { opener in
+                let query = QueryContext(ledger: self, txn: txn, opener: opener)
+                var kept: [(sequence: UInt64, entry: DisclosureEntry, versions: [DisclosureEntry.SentVersion])] = []
+                var requests: [QueryContext.ValueRequest] = []
+                for (sequence, entry) in try projections.disclosures(subject: subject, in: txn) {
+                    let versions = field.map { field in entry.versions.filter { $0.field == field } } ?? entry.versions
+                    guard !versions.isEmpty || (field == nil) else { continue }
+                    for sent in versions {
+                        // The box is bound to the ingestion's event id, which its record's event carries.
+                        requests.append(
+                            QueryContext.ValueRequest(
+                                sequence: sent.sequence, item: sent.item, field: sent.field, eventID: nil))
+                    }
+                    kept.append((sequence, entry, versions))
+                }
+                let values = try query.values(requests)
+                var next = 0
+                return try kept.map { sequence, entry, versions in
+                    let party = try query.party(entry.recipient, at: entry.occurredMicros)
+                    var fields: [RecipientDisclosure.DisclosedField] = []
+                    fields.reserveCapacity(versions.count)
+                    for sent in versions {
+                        fields.append(
+                            RecipientDisclosure.DisclosedField(
+                                field: sent.field, versionSequence: sent.sequence, value: values[next]))
+                        next += 1
+                    }
+                    return RecipientDisclosure(
+                        sequence: sequence, eventID: entry.eventID.description,
+                        recipient: entry.recipient, recipientKind: party?.kind, recipientCountry: party?.country,
+                        occurredAt: entry.occurredAt, recordedAt: entry.recordedAt, legalBasis: entry.legalBasis,
+                        purpose: entry.purpose, channel: entry.channel, caseID: entry.caseID,
+                        safeguard: entry.safeguard, fields: fields)
+                }
             }
         }
     }
@@ -114,71 +149,177 @@ extension Ledger {
     }
 }
 
-/// What one query reads more than once: the sealed sections of records, the data keys (unwrapped
-/// once per key, not per value) and party registrations. Values are opened from the records' binary
-/// sealed sections; no record's JSON is parsed on the query path.
-private struct QueryContext {
-    let ledger: Ledger
-    let txn: Transaction
-    private var sealedSections: [UInt64: [SealedValue]] = [:]
-    private var dataKeys: [[UInt8]: [UInt8]?] = [:]
-    private var parties = PartyCache()
-
-    init(ledger: Ledger, txn: Transaction) {
-        self.ledger = ledger
-        self.txn = txn
+/// What one query reads more than once, and how it opens values. Values are opened from the
+/// records' binary sealed sections, read in place (no record's JSON is parsed, nothing copied out
+/// but the plaintext kept); each record is read once however many of its values the answer shows;
+/// each data key is unwrapped once per query and keys one cipher context, which then opens every
+/// value sealed under it; party registrations are read once per party.
+final class QueryContext {
+    /// One value the answer shows: item `item` of the ingestion at `sequence`, of `field`. The box is
+    /// bound to the ingestion's event id: `eventID` when the caller knows it, else read from the record.
+    struct ValueRequest {
+        let sequence: UInt64
+        let item: Int
+        let field: String
+        let eventID: EventID?
     }
 
-    mutating func party(_ party: String, at micros: Int64) throws -> PartyRegistration? {
+    /// A data key id: 16 bytes, hashed as two words rather than byte by byte.
+    private struct KeyID: Hashable {
+        let high: UInt64
+        let low: UInt64
+
+        init(_ bytes: UnsafeRawBufferPointer) {
+            high = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
+            low = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        }
+    }
+
+    let ledger: Ledger
+    let txn: Transaction
+    private let opener: AESGCMOpener
+    /// The opener's key for each data key id; `nil` for a destroyed (erased) key.
+    private var dataKeys: [KeyID: AESGCMOpener.Key?] = [:]
+    private var parties = PartyCache()
+
+    init(ledger: Ledger, txn: Transaction, opener: AESGCMOpener) {
+        self.ledger = ledger
+        self.txn = txn
+        self.opener = opener
+    }
+
+    func party(_ party: String, at micros: Int64) throws -> PartyRegistration? {
         try parties.party(party, at: micros, projections: ledger.projections, in: txn)
     }
 
-    /// The value of item `item` of the ingestion at `sequence`, or `nil` when its data key has been
-    /// destroyed (erased). The item's box is the item-th of the record's sealed section.
-    mutating func value(sequence: UInt64, item: Int, field: String, eventID: EventID) throws -> JSONValue? {
-        let sealed = try sealedSection(sequence)
-        guard item < sealed.count else {
-            throw StoredEvent.Unreadable(description: "record \(sequence) has no sealed value for item \(item)")
+    /// The values of `requests`, in their order; `nil` where the data key has been destroyed
+    /// (erased). Records are read in sequence order, each once, in place.
+    func values(_ requests: [ValueRequest]) throws -> [JSONValue?] {
+        var results = [JSONValue?](repeating: nil, count: requests.count)
+        // The associated data of the value being opened, built in place.
+        var associatedData: [UInt8] = []
+        associatedData.reserveCapacity(128)
+        var order = requests.indices.map { (sequence: requests[$0].sequence, index: $0) }
+        order.sort { $0.sequence < $1.sequence || ($0.sequence == $1.sequence && $0.index < $1.index) }
+        var start = 0
+        while start < order.count {
+            let sequence = order[start].sequence
+            var end = start + 1
+            while end < order.count && order[end].sequence == sequence { end += 1 }
+            try ledger.log.withRecord(at: sequence, in: txn) { bytes in
+                guard let bytes else {
+                    throw StoredEvent.Unreadable(
+                        description: "a projection points at record \(sequence), which is missing")
+                }
+                guard let record = RecordView(bytes), let sealed = SealedSectionView(record.sealed) else {
+                    throw StoredEvent.Unreadable(description: "record \(sequence) has a malformed sealed section")
+                }
+                var recordEventID: (UInt64, UInt64)?
+                for position in start..<end {
+                    let index = order[position].index
+                    let request = requests[index]
+                    guard let (keyID, box) = sealed.value(at: request.item) else {
+                        throw StoredEvent.Unreadable(
+                            description: "record \(sequence) has no sealed value for item \(request.item)")
+                    }
+                    guard let key = try dataKey(keyID) else { continue }
+                    if let eventID = request.eventID {
+                        eventID.bytes.withUnsafeBytes { id in
+                            Self.valueAssociatedData(
+                                into: &associatedData, eventID: id, item: request.item, field: request.field,
+                                keyID: keyID)
+                        }
+                    } else {
+                        if recordEventID == nil {
+                            var id: (UInt64, UInt64) = (0, 0)
+                            guard withUnsafeMutableBytes(of: &id, { record.eventID(into: $0) }) else {
+                                throw StoredEvent.Unreadable(description: "record \(sequence) has no valid event id")
+                            }
+                            recordEventID = id
+                        }
+                        withUnsafeBytes(of: recordEventID!) { id in
+                            Self.valueAssociatedData(
+                                into: &associatedData, eventID: id, item: request.item, field: request.field,
+                                keyID: keyID)
+                        }
+                    }
+                    results[index] = try associatedData.withUnsafeBytes { aad in
+                        try opener.open(box, key: key, associatedData: aad, Self.parseValue)
+                    }
+                }
+            }
+            start = end
         }
-        let box = sealed[item]
-        guard let key = try dataKey(box.keyID) else { return nil }
-        let plaintext = try AESGCM.open(
-            box.box, key: key,
-            associatedData: Vault.valueAssociatedData(eventID: eventID, item: item, field: field, keyID: box.keyID))
+        return results
+    }
+
+    private static let valueLabel = Array("lineage value v1".utf8) + [0]
+
+    /// Writes a value's associated data into `out` (emptied first, its capacity kept): the bytes of
+    /// ``Vault/valueAssociatedData(eventID:item:field:keyID:)``, "lineage value v1" ‖ 0x00 ‖ event id
+    /// (16) ‖ item (4, big-endian) ‖ field ‖ 0x00 ‖ key id (16), without an array per part.
+    static func valueAssociatedData(
+        into out: inout [UInt8], eventID: UnsafeRawBufferPointer, item: Int, field: String,
+        keyID: UnsafeRawBufferPointer
+    ) {
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: valueLabel)
+        out.append(contentsOf: eventID)
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: item).bigEndian) { out.append(contentsOf: $0) }
+        out.append(contentsOf: field.utf8)
+        out.append(0)
+        out.append(contentsOf: keyID)
+    }
+
+    /// The opener's key for a data key id, unwrapping the data key on first use; `nil` when it has
+    /// been destroyed.
+    private func dataKey(_ bytes: UnsafeRawBufferPointer) throws -> AESGCMOpener.Key? {
+        let id = KeyID(bytes)
+        if let known = dataKeys[id] { return known }
+        let key = try ledger.vault.dataKey(id: Array(bytes), in: txn).map { try opener.add(key: $0) }
+        dataKeys[id] = .some(key)
+        return key
+    }
+
+    /// A value's plaintext, its canonical JSON, as a ``JSONValue``. Most values are strings, and a
+    /// canonical string without escapes is its bytes between the quotes; anything else goes to the
+    /// parser.
+    static func parseValue(_ plaintext: UnsafeRawBufferPointer) throws -> JSONValue {
+        let count = plaintext.count
+        if count >= 2, plaintext[0] == UInt8(ascii: "\""), plaintext[count - 1] == UInt8(ascii: "\"") {
+            let inner = UnsafeRawBufferPointer(rebasing: plaintext[1..<(count - 1)])
+            var plain = true
+            var ascii = true
+            for byte in inner {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+                    plain = false
+                    break
+                }
+                if byte >= 0x80 { ascii = false }
+            }
+            if plain {
+                if ascii { return .string(String(decoding: inner, as: UTF8.self)) }
+                if let text = String(validating: inner, as: UTF8.self) { return .string(text) }
+            }
+        }
         return try JSONParser.parse(plaintext)
     }
 
-    /// The value a disclosure sent, found through its version's provenance entry (for the event id the
-    /// box is bound to).
-    mutating func value(subject: String, sent: DisclosureEntry.SentVersion) throws -> JSONValue? {
-        let key =
-            Projections.prefix(subject, sent.field) + BigEndian.bytes(sent.sequence) + Projections.itemBytes(sent.item)
-        guard let bytes = try txn.get(ledger.projections.provenance, key: key),
-            let entry = ProvenanceEntry(decoding: bytes)
-        else {
-            throw StoredEvent.Unreadable(
-                description: "a disclosure points at version \(sent.sequence)/\(sent.item), which has no provenance entry")
+    /// Whether each version is current (``Projections/isSuperseded(_:by:)`` is false for it), in one
+    /// pass from the newest: a version is superseded by any later version of its case or of no
+    /// case, and a version of no case by any later version at all.
+    static func currentFlags(_ versions: [Projections.VersionRef]) -> [Bool] {
+        var current = [Bool](repeating: true, count: versions.count)
+        var laterCases = Set<String>()
+        var laterWithoutCase = false
+        for position in versions.indices.reversed() {
+            let caseID = versions[position].caseID
+            if position < versions.count - 1 {
+                current[position] = !(caseID.map { laterWithoutCase || laterCases.contains($0) } ?? true)
+            }
+            if let caseID { laterCases.insert(caseID) } else { laterWithoutCase = true }
         }
-        return try value(sequence: sent.sequence, item: sent.item, field: sent.field, eventID: entry.eventID)
-    }
-
-    private mutating func sealedSection(_ sequence: UInt64) throws -> [SealedValue] {
-        if let known = sealedSections[sequence] { return known }
-        guard let bytes = try ledger.log.record(at: sequence, in: txn) else {
-            throw StoredEvent.Unreadable(description: "a projection points at record \(sequence), which is missing")
-        }
-        guard let record = EventRecord(decoding: bytes), let sealed = SealedValue.decode(record.sealed) else {
-            throw StoredEvent.Unreadable(description: "record \(sequence) has a malformed sealed section")
-        }
-        sealedSections[sequence] = sealed
-        return sealed
-    }
-
-    private mutating func dataKey(_ keyID: [UInt8]) throws -> [UInt8]? {
-        if let known = dataKeys[keyID] { return known }
-        let key = try ledger.vault.dataKey(id: keyID, in: txn)
-        dataKeys[keyID] = key
-        return key
+        return current
     }
 }
 

@@ -1,0 +1,110 @@
+import Testing
+
+@testable import Lineage
+
+/// The pieces of the query path that replace slower equivalents: each is checked against the
+/// equivalent it replaces.
+@Suite("The query path's shortcuts agree with what they replace")
+struct QueryPathTests {
+    @Test("associated data built in place is Vault.valueAssociatedData, byte for byte")
+    func associatedData() throws {
+        var buffer: [UInt8] = [9, 9, 9]
+        for (item, field) in [(0, "address"), (1, "name"), (300, "personal_identity_code"), (65_535, ""), (2, "ä")] {
+            let eventID = try #require(EventID(bytes: try SecureRandom.bytes(16)))
+            let keyID = try SecureRandom.bytes(16)
+            eventID.bytes.withUnsafeBytes { id in
+                keyID.withUnsafeBytes { key in
+                    QueryContext.valueAssociatedData(into: &buffer, eventID: id, item: item, field: field, keyID: key)
+                }
+            }
+            #expect(buffer == Vault.valueAssociatedData(eventID: eventID, item: item, field: field, keyID: keyID))
+        }
+    }
+
+    @Test("current flags in one pass equal Projections.isSuperseded over every later version")
+    func currentFlags() {
+        var rng = SystemRandomNumberGenerator()
+        for length in 0..<40 {
+            let versions = (0..<length).map { index in
+                Projections.VersionRef(
+                    sequence: UInt64(index), item: 0,
+                    caseID: [nil, "case-1", "case-2", "case-3"].randomElement(using: &rng)!)
+            }
+            let expected = versions.indices.map { !Projections.isSuperseded(versions[$0], by: versions[($0 + 1)...]) }
+            #expect(QueryContext.currentFlags(versions) == expected)
+        }
+    }
+
+    @Test("a plaintext parses to what JSONParser gives, strings by the shortcut, the rest by the parser")
+    func parseValue() throws {
+        let values: [String] = [
+            #""Vanha katu 1""#, #""Matti Meikäläinen""#, #""""#, #""a\"b""#, #""line\nbreak""#, #""back\\slash""#,
+            #""\u0001""#, #""emoji 🙂""#, "12.5", "-3", "true", "false", "null", #"["a",1]"#, #"{"a":"b"}"#,
+        ]
+        for text in values {
+            let bytes = Array(text.utf8)
+            let parsed = try bytes.withUnsafeBytes { try QueryContext.parseValue($0) }
+            #expect(parsed == (try JSONParser.parse(bytes)), "\(text)")
+        }
+        // What the parser refuses stays refused: invalid UTF-8, a raw control character, trailing bytes.
+        for bad: [UInt8] in [[0x22, 0xff, 0x22], [0x22, 0x0a, 0x22], [0x22, 0x61, 0x22, 0x22], [0x22], []] {
+            #expect(throws: (any Error).self) { try JSONParser.parse(bad) }
+            #expect(throws: (any Error).self) { try bad.withUnsafeBytes { try QueryContext.parseValue($0) } }
+        }
+    }
+
+    @Test("a destroyed data key shows its values as erased and leaves every other value readable")
+    func erasedValues() throws {
+        let (directory, ledger) = try ScenarioTests().load()
+        defer { _ = directory }
+        try ledger.environment.write { txn in
+            let unit = Vault.unit(subject: "person-1", caseID: "case-1", category: "identification_contact")
+            let keyID = try #require(try txn.get(ledger.vault.units, key: unit))
+            #expect(try txn.delete(ledger.vault.keys, key: keyID))
+        }
+        let address = try #require(try ledger.provenance(subject: "person-1", field: "address").first)
+        #expect(address.versions.map(\.value) == [nil, .string("Uusi katu 2")])
+        #expect(address.versions.map(\.current) == [false, true])
+        let name = try #require(try ledger.provenance(subject: "person-1", field: "name").first)
+        #expect(name.versions.map(\.value) == [nil])
+        let disclosures = try ledger.recipients(subject: "person-1", field: "address")
+        #expect(
+            disclosures.map { $0.fields.map(\.value) } == [[nil], [.string("Uusi katu 2")], [.string("Uusi katu 2")]])
+        let all = try ledger.recipients(subject: "person-1")
+        #expect(all.map { $0.fields.map(\.field) } == [["name", "address"], ["address"], ["name", "address"]])
+        #expect(
+            all.map { $0.fields.map(\.value) } == [
+                [nil, nil], [.string("Uusi katu 2")], [nil, .string("Uusi katu 2")],
+            ])
+    }
+
+    @Test("queries answer the same when repeated, for every field, and for a field or a person with nothing")
+    func repeatedQueries() throws {
+        let (directory, ledger) = try ScenarioTests().load()
+        defer { _ = directory }
+        func provenanceSummary() throws -> [String] {
+            try ledger.provenance(subject: "person-1").flatMap { field in
+                field.versions.map {
+                    "\(field.field) \(field.category) \($0.value.map { "\($0)" } ?? "-") \($0.current)"
+                }
+            }
+        }
+        func recipientSummary() throws -> [String] {
+            try ledger.recipients(subject: "person-1").map { disclosure in
+                "\(disclosure.recipient) \(disclosure.recipientKind ?? "-") "
+                    + disclosure.fields.map { "\($0.field)=\($0.value.map { "\($0)" } ?? "-")" }.joined(separator: ",")
+            }
+        }
+        let provenance = try provenanceSummary()
+        let recipients = try recipientSummary()
+        #expect(provenance.count == 4)
+        #expect(recipients.count == 3)
+        for _ in 0..<3 {
+            #expect(try provenanceSummary() == provenance)
+            #expect(try recipientSummary() == recipients)
+        }
+        #expect(try ledger.provenance(subject: "person-1", field: "email").isEmpty)
+        #expect(try ledger.provenance(subject: "nobody").isEmpty)
+        #expect(try ledger.recipients(subject: "person-1", field: "email").isEmpty)
+    }
+}
