@@ -74,7 +74,7 @@ extension Ledger {
                 }
                 let values = try query.values(requests)
                 var next = 0
-                return try found.map { field, entries in
+                let answer = try found.map { field, entries in
                     let current = QueryContext.currentFlags(entries.map(\.version))
                     var versions: [ProvenanceVersion] = []
                     versions.reserveCapacity(entries.count)
@@ -93,6 +93,8 @@ extension Ledger {
                     return FieldProvenance(
                         field: field, category: Vocabulary.standard.fields[field]?.category ?? "", versions: versions)
                 }
+                query.finish()
+                return answer
             }
         }
     }
@@ -117,7 +119,7 @@ extension Ledger {
                 }
                 let values = try query.values(requests)
                 var next = 0
-                return try kept.map { sequence, entry, versions in
+                let answer = try kept.map { sequence, entry, versions in
                     let party = try query.party(entry.recipient, at: entry.occurredMicros)
                     var fields: [RecipientDisclosure.DisclosedField] = []
                     fields.reserveCapacity(versions.count)
@@ -134,6 +136,8 @@ extension Ledger {
                         purpose: entry.purpose, channel: entry.channel, caseID: entry.caseID,
                         safeguard: entry.safeguard, fields: fields)
                 }
+                query.finish()
+                return answer
             }
         }
     }
@@ -153,7 +157,8 @@ extension Ledger {
 /// records' binary sealed sections, read in place (no record's JSON is parsed, nothing copied out
 /// but the plaintext kept); each record is read once however many of its values the answer shows;
 /// each data key is unwrapped once per query and keys one cipher context, which then opens every
-/// value sealed under it; party registrations are read once per party.
+/// value sealed under it. Party registrations come from ``QueryPartyCache`` (read once per party
+/// while the log keeps its size).
 final class QueryContext {
     /// One value the answer shows: item `item` of the ingestion at `sequence`, of `field`. The box is
     /// bound to the ingestion's event id: `eventID` when the caller knows it, else read from the record.
@@ -180,7 +185,11 @@ final class QueryContext {
     private let opener: AESGCMOpener
     /// The opener's key for each data key id; `nil` for a destroyed (erased) key.
     private var dataKeys: [KeyID: AESGCMOpener.Key?] = [:]
-    private var parties = PartyCache()
+    /// Party registrations: the process's, at this snapshot's log size, plus those read here.
+    private var registrations: QueryPartyCache.Registrations?
+    private var logSize: UInt64 = 0
+    private var readRegistrations = false
+    private var seenParties: [(party: String, registrations: [(micros: Int64, registration: PartyRegistration)])] = []
 
     init(ledger: Ledger, txn: Transaction, opener: AESGCMOpener) {
         self.ledger = ledger
@@ -188,8 +197,42 @@ final class QueryContext {
         self.opener = opener
     }
 
-    func party(_ party: String, at micros: Int64) throws -> PartyRegistration? {
-        try parties.party(party, at: micros, projections: ledger.projections, in: txn)
+    /// The kind and country of `party`'s registration in force at `micros` (the latest whose
+    /// occurredAt is not later). The parties a query has looked up are kept in a short list
+    /// compared by equality (a person deals with a few dozen), before the dictionary.
+    func party(_ party: String, at micros: Int64) throws -> (kind: String, country: String)? {
+        var index = seenParties.firstIndex { $0.party == party }
+        if index == nil {
+            if registrations == nil {
+                logSize = try ledger.log.size(in: txn)
+                registrations = QueryPartyCache.shared.registrations(of: ledger, logSize: logSize)
+            }
+            let found: [(micros: Int64, registration: PartyRegistration)]
+            if let known = registrations?[party] {
+                found = known
+            } else {
+                found = try ledger.projections.registrations(of: party, in: txn)
+                registrations?[party] = found
+                readRegistrations = true
+            }
+            seenParties.append((party, found))
+            index = seenParties.count - 1
+        }
+        let list = seenParties[index!].registrations
+        var position = list.count - 1
+        while position >= 0 {
+            if list[position].micros <= micros {
+                return (list[position].registration.kind, list[position].registration.country)
+            }
+            position -= 1
+        }
+        return nil
+    }
+
+    /// Ends the query: hands the registrations it read to the process's cache.
+    func finish() {
+        guard readRegistrations, let registrations else { return }
+        QueryPartyCache.shared.store(registrations, of: ledger, logSize: logSize)
     }
 
     /// The values of `requests`, in their order; `nil` where the data key has been destroyed

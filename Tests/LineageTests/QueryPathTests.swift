@@ -107,4 +107,29 @@ struct QueryPathTests {
         #expect(try ledger.provenance(subject: "nobody").isEmpty)
         #expect(try ledger.recipients(subject: "person-1", field: "email").isEmpty)
     }
+
+    @Test("a registration appended after a query is shown by the next query (the party cache follows the log)")
+    func partyCacheFollowsTheLog() throws {
+        let (directory, ledger) = try ScenarioTests().load()
+        defer { _ = directory }
+        func kinds() throws -> [String?] {
+            try ledger.provenance(subject: "person-1", field: "address").first?.versions.map(\.sourceKind) ?? []
+        }
+        #expect(try kinds() == ["client", "population_register"])
+        #expect(
+            try ledger.recipients(subject: "person-1", field: "address").map(\.recipientKind) == [
+                "delivery_company", "processor", "foreign_agent",
+            ])
+        let line = ScenarioTests.event(
+            20, "party.registered", "2026-01-15T00:00:00Z", subject: nil,
+            #"{"party":"aurora","kind":"group_company","name":"Aurora Group","country":"FI"}"#)
+        let preparer = try ledger.makePreparer()
+        let (outcomes, _) = try ledger.append([preparer.prepare(Array(line.utf8)[...], line: 1)])
+        guard case .appended = outcomes.first else {
+            Issue.record("the registration was not appended: \(String(describing: outcomes.first))")
+            return
+        }
+        #expect(try kinds() == ["group_company", "population_register"])
+        #expect(try kinds() == ["group_company", "population_register"])
+    }
 }
