@@ -1,3 +1,5 @@
+import Foundation
+
 /// One version of one of a person's fields, with where it came from.
 public struct ProvenanceVersion: Sendable {
     /// The value, opened from its seal; `nil` when its data key has been destroyed.
@@ -53,45 +55,54 @@ extension Ledger {
     public func provenance(subject: String, field: String? = nil) throws -> [FieldProvenance] {
         try environment.read { txn in
             try AESGCMOpener.withOpener { opener in
-                let query = QueryContext(ledger: self, txn: txn, opener: opener)
+                var query = QueryContext(ledger: self, txn: txn, opener: opener)
+                defer { query.close() }
                 let fields = try field.map { [$0] } ?? projections.fields(of: subject, in: txn)
-                var found: [(field: String, entries: [(version: Projections.VersionRef, entry: ProvenanceEntry)])] = []
+                var found: [(field: String, entries: [(version: Projections.VersionRef, entry: ProvenanceEntry?)])] = []
                 var requests: [QueryContext.ValueRequest] = []
                 for field in fields {
                     let entries = try projections.entries(subject: subject, field: field, in: txn)
                     guard !entries.isEmpty else { continue }
-                    let decoded = try entries.map { found in
-                        guard let entry = found.entry else {
+                    for (version, entry) in entries {
+                        guard let entry else {
                             throw StoredEvent.Unreadable(description: "a provenance entry could not be read")
                         }
                         requests.append(
                             QueryContext.ValueRequest(
-                                sequence: found.version.sequence, item: found.version.item, field: field,
-                                eventID: entry.eventID))
-                        return (found.version, entry)
+                                sequence: version.sequence, item: version.item, field: field,
+                                eventID: entry.eventIDWords))
                     }
-                    found.append((field, decoded))
+                    found.append((field, entries))
                 }
                 let values = try query.values(requests)
+                query.entryStringIndex = WordTable(capacity: requests.count)
+                query.entryStrings.reserveCapacity(requests.count)
                 var next = 0
-                let answer = try found.map { field, entries in
-                    let current = QueryContext.currentFlags(entries.map(\.version))
+                var answer: [FieldProvenance] = []
+                answer.reserveCapacity(found.count)
+                for (field, entries) in found {
+                    let current = QueryContext.currentFlags(count: entries.count) { entries[$0].version.caseID }
                     var versions: [ProvenanceVersion] = []
                     versions.reserveCapacity(entries.count)
-                    for (position, (version, entry)) in entries.enumerated() {
+                    for position in entries.indices {
+                        let version = entries[position].version
+                        let texts = query.strings(of: entries[position].entry!, sequence: version.sequence)
                         versions.append(
                             ProvenanceVersion(
-                                value: values[next], current: current[position], caseID: entry.caseID,
-                                source: entry.source,
-                                sourceKind: try query.party(entry.source, at: entry.occurredMicros)?.kind,
-                                legalBasis: entry.legalBasis, purpose: entry.purpose,
-                                sourceReference: entry.sourceReference, occurredAt: entry.occurredAt,
-                                recordedAt: entry.recordedAt, sequence: version.sequence,
-                                eventID: entry.eventID.description))
+                                value: values[next], current: current[position], caseID: version.caseID,
+                                source: texts.source,
+                                sourceKind: try query.party(texts.source, at: entries[position].entry!.occurredMicros)?
+                                    .kind,
+                                legalBasis: texts.legalBasis, purpose: texts.purpose,
+                                sourceReference: texts.sourceReference, occurredAt: texts.occurredAt,
+                                recordedAt: entries[position].entry!.recordedAt, sequence: version.sequence,
+                                eventID: texts.eventID))
                         next += 1
                     }
-                    return FieldProvenance(
-                        field: field, category: Vocabulary.standard.fields[field]?.category ?? "", versions: versions)
+                    answer.append(
+                        FieldProvenance(
+                            field: field, category: Vocabulary.standard.fields[field]?.category ?? "",
+                            versions: versions))
                 }
                 query.finish()
                 return answer
@@ -103,7 +114,8 @@ extension Ledger {
     public func recipients(subject: String, field: String? = nil) throws -> [RecipientDisclosure] {
         try environment.read { txn in
             try AESGCMOpener.withOpener { opener in
-                let query = QueryContext(ledger: self, txn: txn, opener: opener)
+                var query = QueryContext(ledger: self, txn: txn, opener: opener)
+                defer { query.close() }
                 var kept: [(sequence: UInt64, entry: DisclosureEntry, versions: [DisclosureEntry.SentVersion])] = []
                 var requests: [QueryContext.ValueRequest] = []
                 for (sequence, entry) in try projections.disclosures(subject: subject, in: txn) {
@@ -119,8 +131,11 @@ extension Ledger {
                 }
                 let values = try query.values(requests)
                 var next = 0
-                let answer = try kept.map { sequence, entry, versions in
-                    let party = try query.party(entry.recipient, at: entry.occurredMicros)
+                var answer: [RecipientDisclosure] = []
+                answer.reserveCapacity(kept.count)
+                for (sequence, entry, versions) in kept {
+                    let recipient = query.strings.string(entry.range(of: .recipient), of: entry.bytes) ?? ""
+                    let party = try query.party(recipient, at: entry.occurredMicros)
                     var fields: [RecipientDisclosure.DisclosedField] = []
                     fields.reserveCapacity(versions.count)
                     for sent in versions {
@@ -129,12 +144,17 @@ extension Ledger {
                                 field: sent.field, versionSequence: sent.sequence, value: values[next]))
                         next += 1
                     }
-                    return RecipientDisclosure(
-                        sequence: sequence, eventID: entry.eventID.description,
-                        recipient: entry.recipient, recipientKind: party?.kind, recipientCountry: party?.country,
-                        occurredAt: entry.occurredAt, recordedAt: entry.recordedAt, legalBasis: entry.legalBasis,
-                        purpose: entry.purpose, channel: entry.channel, caseID: entry.caseID,
-                        safeguard: entry.safeguard, fields: fields)
+                    answer.append(
+                        RecipientDisclosure(
+                            sequence: sequence, eventID: QueryContext.uuidString(entry.eventIDWords),
+                            recipient: recipient, recipientKind: party?.kind, recipientCountry: party?.country,
+                            occurredAt: entry.occurredAt,
+                            recordedAt: entry.recordedAt,
+                            legalBasis: query.strings.string(entry.range(of: .legalBasis), of: entry.bytes) ?? "",
+                            purpose: query.strings.string(entry.range(of: .purpose), of: entry.bytes) ?? "",
+                            channel: query.strings.string(entry.range(of: .channel), of: entry.bytes) ?? "",
+                            caseID: query.strings.string(entry.range(of: .caseID), of: entry.bytes),
+                            safeguard: entry.safeguard, fields: fields))
                 }
                 query.finish()
                 return answer
@@ -158,33 +178,31 @@ extension Ledger {
 /// but the plaintext kept); each record is read once however many of its values the answer shows;
 /// each data key is unwrapped once per query and keys one cipher context, which then opens every
 /// value sealed under it. Party registrations come from ``QueryPartyCache`` (read once per party
-/// while the log keeps its size).
-final class QueryContext {
+/// while the log keeps its size), the answer's strings from one ``StringTable``. A value of the
+/// query's own closure (a struct, so that its state costs no dynamic exclusivity checks).
+struct QueryContext {
     /// One value the answer shows: item `item` of the ingestion at `sequence`, of `field`. The box is
-    /// bound to the ingestion's event id: `eventID` when the caller knows it, else read from the record.
+    /// bound to the ingestion's event id (16 bytes as two words): `eventID` when the caller has it
+    /// from the provenance entry, else read from the record.
     struct ValueRequest {
         let sequence: UInt64
         let item: Int
         let field: String
-        let eventID: EventID?
-    }
-
-    /// A data key id: 16 bytes, hashed as two words rather than byte by byte.
-    private struct KeyID: Hashable {
-        let high: UInt64
-        let low: UInt64
-
-        init(_ bytes: UnsafeRawBufferPointer) {
-            high = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
-            low = bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-        }
+        let eventID: (UInt64, UInt64)?
     }
 
     let ledger: Ledger
     let txn: Transaction
     private let opener: AESGCMOpener
     /// The opener's key for each data key id; `nil` for a destroyed (erased) key.
-    private var dataKeys: [KeyID: AESGCMOpener.Key?] = [:]
+    private var dataKeys = WordTable<AESGCMOpener.Key?>()
+    /// The associated data of the value being opened, built in place.
+    private var associatedData: UnsafeMutableRawBufferPointer
+    /// The answer's strings, each made once.
+    var strings = StringTable()
+    /// The strings of each ingestion's provenance entry, and where they are by sequence number.
+    var entryStrings: [EntryStrings] = []
+    var entryStringIndex = WordTable<Int>(capacity: 0)
     /// Party registrations: the process's, at this snapshot's log size, plus those read here.
     private var registrations: QueryPartyCache.Registrations?
     private var logSize: UInt64 = 0
@@ -195,12 +213,16 @@ final class QueryContext {
         self.ledger = ledger
         self.txn = txn
         self.opener = opener
+        associatedData = .allocate(byteCount: 128, alignment: 8)
     }
+
+    /// Frees what the query allocated; called once, by the query's `defer`.
+    func close() { associatedData.deallocate() }
 
     /// The kind and country of `party`'s registration in force at `micros` (the latest whose
     /// occurredAt is not later). The parties a query has looked up are kept in a short list
     /// compared by equality (a person deals with a few dozen), before the dictionary.
-    func party(_ party: String, at micros: Int64) throws -> (kind: String, country: String)? {
+    mutating func party(_ party: String, at micros: Int64) throws -> (kind: String, country: String)? {
         var index = seenParties.firstIndex { $0.party == party }
         if index == nil {
             if registrations == nil {
@@ -229,6 +251,44 @@ final class QueryContext {
         return nil
     }
 
+    /// The strings a provenance entry shows, made once per ingestion: every item of one ingestion
+    /// has the same entry, so a person's versions of several fields from one event share them. An
+    /// entry whose bytes differ from the first one seen for its sequence number (which a replay
+    /// never writes) gets strings of its own.
+    mutating func strings(of entry: ProvenanceEntry, sequence: UInt64) -> EntryStrings {
+        let known = entryStringIndex[(sequence, 0)]
+        if let known, Self.sameBytes(entryStrings[known].bytes, entry.bytes) { return entryStrings[known] }
+        let made = EntryStrings(
+            bytes: entry.bytes, source: strings.string(entry.range(of: .source), of: entry.bytes) ?? "",
+            legalBasis: strings.string(entry.range(of: .legalBasis), of: entry.bytes) ?? "",
+            purpose: strings.string(entry.range(of: .purpose), of: entry.bytes) ?? "",
+            sourceReference: strings.string(entry.range(of: .sourceReference), of: entry.bytes),
+            occurredAt: entry.occurredAt,
+            eventID: Self.uuidString(entry.eventIDWords))
+        if known == nil {
+            entryStringIndex.set(entryStrings.count, for: (sequence, 0))
+            entryStrings.append(made)
+        }
+        return made
+    }
+
+    /// What ``strings(of:sequence:)`` keeps per ingestion.
+    struct EntryStrings {
+        let bytes: [UInt8]
+        let source: String
+        let legalBasis: String
+        let purpose: String
+        let sourceReference: String?
+        let occurredAt: String
+        let eventID: String
+    }
+
+    private static func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count
+            && a.withUnsafeBytes { a in b.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+            }
+    }
+
     /// Ends the query: hands the registrations it read to the process's cache.
     func finish() {
         guard readRegistrations, let registrations else { return }
@@ -237,13 +297,9 @@ final class QueryContext {
 
     /// The values of `requests`, in their order; `nil` where the data key has been destroyed
     /// (erased). Records are read in sequence order, each once, in place.
-    func values(_ requests: [ValueRequest]) throws -> [JSONValue?] {
+    mutating func values(_ requests: [ValueRequest]) throws -> [JSONValue?] {
         var results = [JSONValue?](repeating: nil, count: requests.count)
-        // The associated data of the value being opened, built in place.
-        var associatedData: [UInt8] = []
-        associatedData.reserveCapacity(128)
-        var order = requests.indices.map { (sequence: requests[$0].sequence, index: $0) }
-        order.sort { $0.sequence < $1.sequence || ($0.sequence == $1.sequence && $0.index < $1.index) }
+        let order = Self.order(requests)
         var start = 0
         while start < order.count {
             let sequence = order[start].sequence
@@ -266,29 +322,23 @@ final class QueryContext {
                             description: "record \(sequence) has no sealed value for item \(request.item)")
                     }
                     guard let key = try dataKey(keyID) else { continue }
-                    if let eventID = request.eventID {
-                        eventID.bytes.withUnsafeBytes { id in
-                            Self.valueAssociatedData(
-                                into: &associatedData, eventID: id, item: request.item, field: request.field,
-                                keyID: keyID)
-                        }
+                    var eventID: (UInt64, UInt64)
+                    if let known = request.eventID ?? recordEventID {
+                        eventID = known
                     } else {
-                        if recordEventID == nil {
-                            var id: (UInt64, UInt64) = (0, 0)
-                            guard withUnsafeMutableBytes(of: &id, { record.eventID(into: $0) }) else {
-                                throw StoredEvent.Unreadable(description: "record \(sequence) has no valid event id")
-                            }
-                            recordEventID = id
+                        eventID = (0, 0)
+                        guard withUnsafeMutableBytes(of: &eventID, { record.eventID(into: $0) }) else {
+                            throw StoredEvent.Unreadable(description: "record \(sequence) has no valid event id")
                         }
-                        withUnsafeBytes(of: recordEventID!) { id in
-                            Self.valueAssociatedData(
-                                into: &associatedData, eventID: id, item: request.item, field: request.field,
-                                keyID: keyID)
-                        }
+                        recordEventID = eventID
                     }
-                    results[index] = try associatedData.withUnsafeBytes { aad in
-                        try opener.open(box, key: key, associatedData: aad, Self.parseValue)
+                    let length = withUnsafeBytes(of: &eventID) { id in
+                        Self.valueAssociatedData(
+                            into: &associatedData, eventID: id, item: request.item, field: request.field, keyID: keyID)
                     }
+                    results[index] = try opener.open(
+                        box, key: key, associatedData: UnsafeRawBufferPointer(rebasing: associatedData[..<length]),
+                        Self.parseValue)
                 }
             }
             start = end
@@ -296,32 +346,89 @@ final class QueryContext {
         return results
     }
 
+    /// The requests' positions sorted by sequence number (then position). Packed into one word each
+    /// when they fit, which sorts several times faster than pairs compared by a closure.
+    static func order(_ requests: [ValueRequest]) -> [(sequence: UInt64, index: Int)] {
+        if requests.count < 1 << 24, requests.allSatisfy({ $0.sequence < 1 << 40 }) {
+            var packed = requests.indices.map { requests[$0].sequence << 24 | UInt64($0) }
+            packed.sort()
+            return packed.map { (sequence: $0 >> 24, index: Int($0 & 0xff_ffff)) }
+        }
+        var order = requests.indices.map { (sequence: requests[$0].sequence, index: $0) }
+        order.sort { $0.sequence < $1.sequence || ($0.sequence == $1.sequence && $0.index < $1.index) }
+        return order
+    }
+
     private static let valueLabel = Array("lineage value v1".utf8) + [0]
 
-    /// Writes a value's associated data into `out` (emptied first, its capacity kept): the bytes of
-    /// ``Vault/valueAssociatedData(eventID:item:field:keyID:)``, "lineage value v1" ‖ 0x00 ‖ event id
-    /// (16) ‖ item (4, big-endian) ‖ field ‖ 0x00 ‖ key id (16), without an array per part.
+    /// Writes a value's associated data at the start of `out` (reallocated larger when it is too
+    /// small) and returns its length: the bytes of ``Vault/valueAssociatedData(eventID:item:field:keyID:)``,
+    /// "lineage value v1" ‖ 0x00 ‖ event id (16) ‖ item (4, big-endian) ‖ field ‖ 0x00 ‖ key id (16),
+    /// without an array per part.
     static func valueAssociatedData(
-        into out: inout [UInt8], eventID: UnsafeRawBufferPointer, item: Int, field: String,
+        into out: inout UnsafeMutableRawBufferPointer, eventID: UnsafeRawBufferPointer, item: Int, field: String,
         keyID: UnsafeRawBufferPointer
-    ) {
-        out.removeAll(keepingCapacity: true)
-        out.append(contentsOf: valueLabel)
-        out.append(contentsOf: eventID)
-        withUnsafeBytes(of: UInt32(truncatingIfNeeded: item).bigEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: field.utf8)
-        out.append(0)
-        out.append(contentsOf: keyID)
+    ) -> Int {
+        var field = field
+        return field.withUTF8 { fieldBytes in
+            let length = valueLabel.count + eventID.count + 4 + fieldBytes.count + 1 + keyID.count
+            if out.count < length {
+                out.deallocate()
+                out = .allocate(byteCount: length * 2, alignment: 8)
+            }
+            var offset = 0
+            func append(_ bytes: UnsafeRawBufferPointer) {
+                guard !bytes.isEmpty else { return }
+                UnsafeMutableRawBufferPointer(rebasing: out[offset..<(offset + bytes.count)]).copyMemory(from: bytes)
+                offset += bytes.count
+            }
+            valueLabel.withUnsafeBytes { append($0) }
+            append(eventID)
+            withUnsafeBytes(of: UInt32(truncatingIfNeeded: item).bigEndian) { append($0) }
+            append(UnsafeRawBufferPointer(fieldBytes))
+            out[offset] = 0
+            offset += 1
+            append(keyID)
+            return offset
+        }
     }
 
     /// The opener's key for a data key id, unwrapping the data key on first use; `nil` when it has
     /// been destroyed.
-    private func dataKey(_ bytes: UnsafeRawBufferPointer) throws -> AESGCMOpener.Key? {
-        let id = KeyID(bytes)
+    private mutating func dataKey(_ bytes: UnsafeRawBufferPointer) throws -> AESGCMOpener.Key? {
+        let id = (
+            bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+            bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        )
         if let known = dataKeys[id] { return known }
         let key = try ledger.vault.dataKey(id: Array(bytes), in: txn).map { try opener.add(key: $0) }
-        dataKeys[id] = .some(key)
+        dataKeys.set(key, for: id)
         return key
+    }
+
+    /// An event id's lowercase 8-4-4-4-12 spelling (``EventID/description``) from its 16 bytes.
+    static func uuidString(_ id: (UInt64, UInt64)) -> String {
+        withUnsafeBytes(of: id) { bytes in
+            String(unsafeUninitializedCapacity: 36) { out in
+                var position = 0
+                for index in 0..<16 {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        out[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    let byte = bytes[index]
+                    out[position] = hexDigit(byte >> 4)
+                    out[position + 1] = hexDigit(byte & 0x0f)
+                    position += 2
+                }
+                return position
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ (nibble &- 10)
     }
 
     /// A value's plaintext, its canonical JSON, as a ``JSONValue``. Most values are strings, and a
@@ -352,15 +459,35 @@ final class QueryContext {
     /// pass from the newest: a version is superseded by any later version of its case or of no
     /// case, and a version of no case by any later version at all.
     static func currentFlags(_ versions: [Projections.VersionRef]) -> [Bool] {
-        var current = [Bool](repeating: true, count: versions.count)
-        var laterCases = Set<String>()
-        var laterWithoutCase = false
-        for position in versions.indices.reversed() {
-            let caseID = versions[position].caseID
-            if position < versions.count - 1 {
-                current[position] = !(caseID.map { laterWithoutCase || laterCases.contains($0) } ?? true)
+        currentFlags(count: versions.count) { versions[$0].caseID }
+    }
+
+    /// ``currentFlags(_:)`` of `count` versions whose case ids `caseID` gives by position. A person
+    /// has a handful of cases, so the later cases are a short list compared by equality (a set once
+    /// it grows), not hashed; and once a version of no case has been seen, every earlier version is
+    /// superseded.
+    static func currentFlags(count: Int, caseID: (Int) -> String?) -> [Bool] {
+        var current = [Bool](repeating: true, count: count)
+        var laterCases: [String] = []
+        var manyLaterCases: Set<String> = []
+        var position = count - 1
+        while position >= 0 {
+            guard let caseID = caseID(position) else {
+                // A version of no case: it supersedes every earlier version, and is superseded by
+                // any later one.
+                if position < count - 1 { current[position] = false }
+                for earlier in 0..<position { current[earlier] = false }
+                break
             }
-            if let caseID { laterCases.insert(caseID) } else { laterWithoutCase = true }
+            let seen = laterCases.contains(caseID) || manyLaterCases.contains(caseID)
+            if seen {
+                current[position] = false
+            } else if laterCases.count < 16 {
+                laterCases.append(caseID)
+            } else {
+                manyLaterCases.insert(caseID)
+            }
+            position -= 1
         }
         return current
     }

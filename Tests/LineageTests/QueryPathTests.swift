@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Lineage
@@ -8,17 +9,78 @@ import Testing
 struct QueryPathTests {
     @Test("associated data built in place is Vault.valueAssociatedData, byte for byte")
     func associatedData() throws {
-        var buffer: [UInt8] = [9, 9, 9]
-        for (item, field) in [(0, "address"), (1, "name"), (300, "personal_identity_code"), (65_535, ""), (2, "ä")] {
+        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 8)
+        defer { buffer.deallocate() }
+        let long = String(repeating: "f", count: 300)
+        for (item, field) in [
+            (0, "address"), (1, "name"), (300, "personal_identity_code"), (65_535, ""), (2, "ä"), (3, long),
+        ] {
             let eventID = try #require(EventID(bytes: try SecureRandom.bytes(16)))
             let keyID = try SecureRandom.bytes(16)
-            eventID.bytes.withUnsafeBytes { id in
+            let length = eventID.bytes.withUnsafeBytes { id in
                 keyID.withUnsafeBytes { key in
                     QueryContext.valueAssociatedData(into: &buffer, eventID: id, item: item, field: field, keyID: key)
                 }
             }
-            #expect(buffer == Vault.valueAssociatedData(eventID: eventID, item: item, field: field, keyID: keyID))
+            #expect(
+                Array(buffer[..<length])
+                    == Vault.valueAssociatedData(eventID: eventID, item: item, field: field, keyID: keyID))
         }
+    }
+
+    @Test("an event id spelled from its two words is EventID.description")
+    func uuidStrings() throws {
+        for _ in 0..<50 {
+            let id = try #require(EventID(bytes: try SecureRandom.bytes(16)))
+            let words = id.bytes.withUnsafeBytes {
+                (
+                    $0.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                    $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                )
+            }
+            #expect(QueryContext.uuidString(words) == id.description)
+        }
+        let entry = ProvenanceEntry(decoding: ProjectionEntryTests.provenance.encoded())!
+        #expect(QueryContext.uuidString(entry.eventIDWords) == ProjectionEntryTests.eventID.description)
+    }
+
+    @Test("the string table gives the string of the bytes, the same one for the same bytes, across growth")
+    func stringTable() throws {
+        var table = StringTable(capacity: 1)
+        var made: [String: String] = [:]
+        let texts =
+            (0..<300).map { "a string longer than fifteen bytes \($0 % 120)" } + [
+                "short", "", "ä-ö-å and more than fifteen",
+            ]
+        for text in texts {
+            let string = Array(text.utf8).withUnsafeBytes { table.string($0) }
+            #expect(string == text)
+            if let earlier = made[text] {
+                // The same storage: a retain, not another allocation.
+                #expect(
+                    string.utf8.withContiguousStorageIfAvailable { $0.baseAddress }
+                        == earlier.utf8.withContiguousStorageIfAvailable { $0.baseAddress } || text.utf8.count <= 15)
+            }
+            made[text] = string
+        }
+        // Invalid UTF-8 is repaired as String(decoding:as:) repairs it, and never stored.
+        let invalid: [UInt8] = Array("sixteen bytes or more".utf8) + [0xff]
+        #expect(invalid.withUnsafeBytes { table.string($0) } == String(decoding: invalid, as: UTF8.self))
+        #expect(invalid.withUnsafeBytes { table.string($0) } == String(decoding: invalid, as: UTF8.self))
+    }
+
+    @Test("a word table finds what was stored, replaces, and keeps everything across growth")
+    func wordTable() {
+        var table = WordTable<Int>(capacity: 1)
+        for index in 0..<1_000 { table.set(index, for: (UInt64(index) &* 0x9e37_79b9, UInt64(index % 7))) }
+        for index in 0..<1_000 { #expect(table[(UInt64(index) &* 0x9e37_79b9, UInt64(index % 7))] == index) }
+        #expect(table[(1, 1)] == nil)
+        table.set(-1, for: (0, 0))
+        #expect(table[(0, 0)] == -1)
+        var optional = WordTable<Int?>()
+        optional.set(nil, for: (5, 5))
+        #expect(optional[(5, 5)] == .some(nil))
+        #expect(optional[(5, 6)] == nil)
     }
 
     @Test("current flags in one pass equal Projections.isSuperseded over every later version")
