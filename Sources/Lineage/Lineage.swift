@@ -129,7 +129,7 @@ extension Ledger {
                     }
                     kept.append((sequence, entry, versions))
                 }
-                let values = try query.values(requests)
+                let values = try query.values(requests, deduplicating: true)
                 var next = 0
                 var answer: [RecipientDisclosure] = []
                 answer.reserveCapacity(kept.count)
@@ -297,9 +297,12 @@ struct QueryContext {
 
     /// The values of `requests`, in their order; `nil` where the data key has been destroyed
     /// (erased). Records are read in sequence order, each once, in place.
-    mutating func values(_ requests: [ValueRequest]) throws -> [JSONValue?] {
+    mutating func values(_ requests: [ValueRequest], deduplicating: Bool = false) throws -> [JSONValue?] {
         var results = [JSONValue?](repeating: nil, count: requests.count)
         let order = Self.order(requests)
+        // The first request of each version (sequence, item), when the same version is asked for
+        // again and again (a recipients answer shows one version for every disclosure that sent it).
+        var firsts = WordTable<Int>(capacity: deduplicating ? requests.count : 0)
         var start = 0
         while start < order.count {
             let sequence = order[start].sequence
@@ -317,6 +320,17 @@ struct QueryContext {
                 for position in start..<end {
                     let index = order[position].index
                     let request = requests[index]
+                    if deduplicating {
+                        let version = (sequence, UInt64(request.item))
+                        if let first = firsts[version] {
+                            if requests[first].field == request.field {
+                                results[index] = results[first]
+                                continue
+                            }
+                        } else {
+                            firsts.set(index, for: version)
+                        }
+                    }
                     guard let (keyID, box) = sealed.value(at: request.item) else {
                         throw StoredEvent.Unreadable(
                             description: "record \(sequence) has no sealed value for item \(request.item)")
