@@ -178,7 +178,7 @@ extension Ledger {
 /// but the plaintext kept); each record is read once however many of its values the answer shows;
 /// each data key is unwrapped once per query and keys one cipher context, which then opens every
 /// value sealed under it. Party registrations come from ``QueryPartyCache`` (read once per party
-/// while the log keeps its size), the answer's strings from one ``StringTable``. A value of the
+/// while the ledger stays at one snapshot), the answer's strings from one ``StringTable``. A value of the
 /// query's own closure (a struct, so that its state costs no dynamic exclusivity checks).
 struct QueryContext {
     /// One value the answer shows: item `item` of the ingestion at `sequence`, of `field`. The box is
@@ -203,9 +203,8 @@ struct QueryContext {
     /// The strings of each ingestion's provenance entry, and where they are by sequence number.
     var entryStrings: [EntryStrings] = []
     var entryStringIndex = WordTable<Int>(capacity: 0)
-    /// Party registrations: the process's, at this snapshot's log size, plus those read here.
+    /// Party registrations: the process's, at this snapshot, plus those read here.
     private var registrations: QueryPartyCache.Registrations?
-    private var logSize: UInt64 = 0
     private var readRegistrations = false
     private var seenParties: [(party: String, registrations: [(micros: Int64, registration: PartyRegistration)])] = []
 
@@ -226,8 +225,7 @@ struct QueryContext {
         var index = seenParties.firstIndex { $0.party == party }
         if index == nil {
             if registrations == nil {
-                logSize = try ledger.log.size(in: txn)
-                registrations = QueryPartyCache.shared.registrations(of: ledger, logSize: logSize)
+                registrations = QueryPartyCache.shared.registrations(of: ledger, snapshot: txn.snapshotID)
             }
             let found: [(micros: Int64, registration: PartyRegistration)]
             if let known = registrations?[party] {
@@ -292,7 +290,7 @@ struct QueryContext {
     /// Ends the query: hands the registrations it read to the process's cache.
     func finish() {
         guard readRegistrations, let registrations else { return }
-        QueryPartyCache.shared.store(registrations, of: ledger, logSize: logSize)
+        QueryPartyCache.shared.store(registrations, of: ledger, snapshot: txn.snapshotID)
     }
 
     /// The values of `requests`, in their order; `nil` where the data key has been destroyed
