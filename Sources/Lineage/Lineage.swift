@@ -371,7 +371,10 @@ struct QueryContext {
         return order
     }
 
-    private static let valueLabel = Array("lineage value v1".utf8) + [0]
+    /// "lineage value v1" ‖ 0x00.
+    private static let valueLabel: (UInt64, UInt64, UInt8) = (
+        UInt64(littleEndian: 0x2065_6761_656e_696c), UInt64(littleEndian: 0x3176_2065_756c_6176), 0
+    )
 
     /// Writes a value's associated data at the start of `out` (reallocated larger when it is too
     /// small) and returns its length: the bytes of ``Vault/valueAssociatedData(eventID:item:field:keyID:)``,
@@ -381,27 +384,22 @@ struct QueryContext {
         into out: inout UnsafeMutableRawBufferPointer, eventID: UnsafeRawBufferPointer, item: Int, field: String,
         keyID: UnsafeRawBufferPointer
     ) -> Int {
+        precondition(eventID.count == 16 && keyID.count == 16)
         var field = field
         return field.withUTF8 { fieldBytes in
-            let length = valueLabel.count + eventID.count + 4 + fieldBytes.count + 1 + keyID.count
+            let length = 17 + 16 + 4 + fieldBytes.count + 1 + 16
             if out.count < length {
                 out.deallocate()
                 out = .allocate(byteCount: length * 2, alignment: 8)
             }
-            var offset = 0
-            func append(_ bytes: UnsafeRawBufferPointer) {
-                guard !bytes.isEmpty else { return }
-                UnsafeMutableRawBufferPointer(rebasing: out[offset..<(offset + bytes.count)]).copyMemory(from: bytes)
-                offset += bytes.count
-            }
-            valueLabel.withUnsafeBytes { append($0) }
-            append(eventID)
-            withUnsafeBytes(of: UInt32(truncatingIfNeeded: item).bigEndian) { append($0) }
-            append(UnsafeRawBufferPointer(fieldBytes))
-            out[offset] = 0
-            offset += 1
-            append(keyID)
-            return offset
+            let base = out.baseAddress!
+            withUnsafeBytes(of: valueLabel) { base.copyMemory(from: $0.baseAddress!, byteCount: 17) }
+            (base + 17).copyMemory(from: eventID.baseAddress!, byteCount: 16)
+            (base + 33).storeBytes(of: UInt32(truncatingIfNeeded: item).bigEndian, as: UInt32.self)
+            if let field = fieldBytes.baseAddress { (base + 37).copyMemory(from: field, byteCount: fieldBytes.count) }
+            (base + 37 + fieldBytes.count).storeBytes(of: 0, as: UInt8.self)
+            (base + 38 + fieldBytes.count).copyMemory(from: keyID.baseAddress!, byteCount: 16)
+            return length
         }
     }
 
@@ -460,11 +458,19 @@ struct QueryContext {
                 if byte >= 0x80 { ascii = false }
             }
             if plain {
-                if ascii { return .string(String(decoding: inner, as: UTF8.self)) }
-                if let text = String(validating: inner, as: UTF8.self) { return .string(text) }
+                let text = String(decoding: inner, as: UTF8.self)
+                // Valid UTF-8 decodes to itself; anything repaired goes to the parser, which refuses it.
+                if ascii || Self.utf8(of: text, equals: inner) { return .string(text) }
             }
         }
         return try JSONParser.parse(plaintext)
+    }
+
+    private static func utf8(of text: String, equals bytes: UnsafeRawBufferPointer) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { utf8 in
+            utf8.count == bytes.count
+                && (bytes.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+        } ?? text.utf8.elementsEqual(bytes)
     }
 
     /// Whether each version is current (``Projections/isSuperseded(_:by:)`` is false for it), in one
