@@ -49,3 +49,61 @@ indirect enum OutputValue {
         }
     }
 }
+
+/// Writes compact JSON straight into bytes, in the order the caller writes it: for the long
+/// answers (`provenance`, `recipients`), where building an ``OutputValue`` tree, then a String, then
+/// Data cost more than the query. Strings and ledger values are written by ``CanonicalJSON`` exactly
+/// as ``OutputValue`` writes them, so the bytes are the same.
+struct JSONWriter {
+    private(set) var bytes: [UInt8] = []
+    /// The last timestamp written and its text: an import's events share their recordedAt.
+    private var lastTime: (micros: Int64, text: String)?
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    /// Punctuation and member names, as they are.
+    mutating func literal(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func string(_ text: String) { CanonicalJSON.writeString(text, into: &bytes) }
+
+    mutating func optional(_ text: String?) {
+        if let text { string(text) } else { literal("null") }
+    }
+
+    /// A value from the ledger in canonical JSON, or `null`.
+    mutating func value(_ value: JSONValue?) {
+        if let value { CanonicalJSON.write(value, into: &bytes) } else { literal("null") }
+    }
+
+    mutating func bool(_ flag: Bool) {
+        if flag { literal("true") } else { literal("false") }
+    }
+
+    /// Decimal digits, as `String(number)` spells them.
+    mutating func uint(_ number: UInt64) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var value = number
+            var position = buffer.count
+            repeat {
+                position -= 1
+                buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            } while value > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[position...]))
+        }
+    }
+
+    /// An instant as `Timestamp.format` spells it, in quotes.
+    mutating func time(_ micros: Int64) {
+        if let lastTime, lastTime.micros == micros {
+            string(lastTime.text)
+            return
+        }
+        let text = Timestamp.format(microseconds: micros)
+        lastTime = (micros, text)
+        string(text)
+    }
+}
