@@ -86,17 +86,18 @@ extension Ledger {
                     versions.reserveCapacity(entries.count)
                     for position in entries.indices {
                         let version = entries[position].version
-                        let texts = query.strings(of: entries[position].entry!, sequence: version.sequence)
+                        let entry = entries[position].entry!
+                        let texts = try query.strings(of: entry, sequence: version.sequence)
                         versions.append(
                             ProvenanceVersion(
                                 value: values[next], current: current[position], caseID: version.caseID,
-                                source: texts.source,
-                                sourceKind: try query.party(texts.source, at: entries[position].entry!.occurredMicros)?
-                                    .kind,
-                                legalBasis: texts.legalBasis, purpose: texts.purpose,
-                                sourceReference: texts.sourceReference, occurredAt: texts.occurredAt,
-                                recordedAt: entries[position].entry!.recordedAt, sequence: version.sequence,
-                                eventID: texts.eventID))
+                                source: query.entryStrings[texts].source,
+                                sourceKind: query.entryStrings[texts].sourceKind,
+                                legalBasis: query.entryStrings[texts].legalBasis,
+                                purpose: query.entryStrings[texts].purpose,
+                                sourceReference: query.entryStrings[texts].sourceReference,
+                                occurredAt: query.entryStrings[texts].occurredAt, recordedAt: entry.recordedAt,
+                                sequence: version.sequence, eventID: query.entryStrings[texts].eventID))
                         next += 1
                     }
                     answer.append(
@@ -249,31 +250,30 @@ struct QueryContext {
         return nil
     }
 
-    /// The strings a provenance entry shows, made once per ingestion: every item of one ingestion
-    /// has the same entry, so a person's versions of several fields from one event share them. An
-    /// entry whose bytes differ from the first one seen for its sequence number (which a replay
-    /// never writes) gets strings of its own.
-    mutating func strings(of entry: ProvenanceEntry, sequence: UInt64) -> EntryStrings {
+    /// The strings a provenance entry shows, and its source's kind, made once per ingestion: every
+    /// item of one ingestion has the same entry, so a person's versions of several fields from one
+    /// event share them. Returns their place in ``entryStrings``. An entry whose bytes differ from
+    /// the first one seen for its sequence number (which a replay never writes) gets its own.
+    mutating func strings(of entry: ProvenanceEntry, sequence: UInt64) throws -> Int {
         let known = entryStringIndex[(sequence, 0)]
-        if let known, Self.sameBytes(entryStrings[known].bytes, entry.bytes) { return entryStrings[known] }
-        let made = EntryStrings(
-            bytes: entry.bytes, source: strings.string(entry.range(of: .source), of: entry.bytes) ?? "",
-            legalBasis: strings.string(entry.range(of: .legalBasis), of: entry.bytes) ?? "",
-            purpose: strings.string(entry.range(of: .purpose), of: entry.bytes) ?? "",
-            sourceReference: strings.string(entry.range(of: .sourceReference), of: entry.bytes),
-            occurredAt: entry.occurredAt,
-            eventID: Self.uuidString(entry.eventIDWords))
-        if known == nil {
-            entryStringIndex.set(entryStrings.count, for: (sequence, 0))
-            entryStrings.append(made)
-        }
-        return made
+        if let known, Self.sameBytes(entryStrings[known].bytes, entry.bytes) { return known }
+        let source = strings.string(entry.range(of: .source), of: entry.bytes) ?? ""
+        entryStrings.append(
+            EntryStrings(
+                bytes: entry.bytes, source: source, sourceKind: try party(source, at: entry.occurredMicros)?.kind,
+                legalBasis: strings.string(entry.range(of: .legalBasis), of: entry.bytes) ?? "",
+                purpose: strings.string(entry.range(of: .purpose), of: entry.bytes) ?? "",
+                sourceReference: strings.string(entry.range(of: .sourceReference), of: entry.bytes),
+                occurredAt: entry.occurredAt, eventID: Self.uuidString(entry.eventIDWords)))
+        if known == nil { entryStringIndex.set(entryStrings.count - 1, for: (sequence, 0)) }
+        return entryStrings.count - 1
     }
 
     /// What ``strings(of:sequence:)`` keeps per ingestion.
     struct EntryStrings {
         let bytes: [UInt8]
         let source: String
+        let sourceKind: String?
         let legalBasis: String
         let purpose: String
         let sourceReference: String?
@@ -448,15 +448,7 @@ struct QueryContext {
         let count = plaintext.count
         if count >= 2, plaintext[0] == UInt8(ascii: "\""), plaintext[count - 1] == UInt8(ascii: "\"") {
             let inner = UnsafeRawBufferPointer(rebasing: plaintext[1..<(count - 1)])
-            var plain = true
-            var ascii = true
-            for byte in inner {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                    plain = false
-                    break
-                }
-                if byte >= 0x80 { ascii = false }
-            }
+            let (plain, ascii) = Self.scan(inner)
             if plain {
                 let text = String(decoding: inner, as: UTF8.self)
                 // Valid UTF-8 decodes to itself; anything repaired goes to the parser, which refuses it.
@@ -464,6 +456,34 @@ struct QueryContext {
             }
         }
         return try JSONParser.parse(plaintext)
+    }
+
+    /// Whether `bytes` hold no `"`, no `\\` and no control character (a canonical string's content
+    /// that needs no unescaping), and whether they are all ASCII: eight bytes at a time, each test
+    /// the classic "has a byte less than n" word trick, exact for whether any byte matches.
+    static func scan(_ bytes: UnsafeRawBufferPointer) -> (plain: Bool, ascii: Bool) {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var high: UInt64 = 0
+        var offset = 0
+        while bytes.count - offset >= 8 {
+            let word = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5c)
+            let special =
+                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+            if special & highs != 0 { return (false, false) }
+            high |= word & highs
+            offset += 8
+        }
+        var ascii = high == 0
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return (false, false) }
+            if byte >= 0x80 { ascii = false }
+            offset += 1
+        }
+        return (true, ascii)
     }
 
     private static func utf8(of text: String, equals bytes: UnsafeRawBufferPointer) -> Bool {

@@ -115,6 +115,32 @@ struct QueryPathTests {
         }
     }
 
+    @Test("the word-at-a-time scan agrees with a byte loop, whatever the byte and wherever it is")
+    func scan() {
+        func naive(_ bytes: [UInt8]) -> (plain: Bool, ascii: Bool) {
+            if bytes.contains(where: { $0 == 0x22 || $0 == 0x5c || $0 < 0x20 }) { return (false, false) }
+            return (true, bytes.allSatisfy { $0 < 0x80 })
+        }
+        var rng = SystemRandomNumberGenerator()
+        for length in 0..<40 {
+            for special in [0x00, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff]
+                as [UInt8]
+            {
+                for position in 0..<max(length, 1) {
+                    var bytes = (0..<length).map { _ in UInt8.random(in: 0x20...0x7e, using: &rng) }
+                    bytes = bytes.map { $0 == 0x22 || $0 == 0x5c ? 0x41 : $0 }
+                    if position < length { bytes[position] = special }
+                    let scanned = bytes.withUnsafeBytes { QueryContext.scan($0) }
+                    #expect(scanned == naive(bytes), "\(bytes)")
+                }
+            }
+        }
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int.random(in: 0..<50, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            #expect(bytes.withUnsafeBytes { QueryContext.scan($0) } == naive(bytes))
+        }
+    }
+
     @Test("a destroyed data key shows its values as erased and leaves every other value readable")
     func erasedValues() throws {
         let (directory, ledger) = try ScenarioTests().load()
