@@ -155,4 +155,24 @@ struct QueryOutputTests {
             #expect(String(decoding: json.bytes, as: UTF8.self) == String(number))
         }
     }
+
+    @Test("instants are spelled as Timestamp.format spells them, inside and outside the fast range")
+    func instants() {
+        var rng = SystemRandomNumberGenerator()
+        let day: Int64 = 86_400_000_000
+        var instants: [Int64] = [
+            0, 1, 999_999, 1_000_000, day - 1, day, 951_782_400_000_000, 951_868_799_999_999, 68_169_600_000_000,
+            4_107_542_400_000_000, 1_767_322_245_123_456, 253_402_300_799_999_999, 253_402_300_800_000_000, -1,
+            -day, -62_135_596_800_000_000, Int64.max / 2,
+        ]
+        instants += (0..<2_000).map { _ in Int64.random(in: 0..<253_402_300_800_000_000, using: &rng) }
+        instants += (0..<200).map { _ in Int64.random(in: -62_135_596_800_000_000..<0, using: &rng) }
+        for micros in instants {
+            var json = JSONWriter(capacity: 0)
+            json.time(micros)
+            json.time(micros)
+            let expected = "\"\(Timestamp.format(microseconds: micros))\""
+            #expect(String(decoding: json.bytes, as: UTF8.self) == expected + expected, "\(micros)")
+        }
+    }
 }
