@@ -420,25 +420,28 @@ struct QueryContext {
     static func uuidString(_ id: (UInt64, UInt64)) -> String {
         withUnsafeBytes(of: id) { bytes in
             String(unsafeUninitializedCapacity: 36) { out in
-                var position = 0
-                for index in 0..<16 {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        out[position] = UInt8(ascii: "-")
-                        position += 1
+                hexPairs.withUnsafeBufferPointer { pairs in
+                    var position = 0
+                    for index in 0..<16 {
+                        if index == 4 || index == 6 || index == 8 || index == 10 {
+                            out[position] = UInt8(ascii: "-")
+                            position += 1
+                        }
+                        let pair = pairs[Int(bytes[index])]
+                        out[position] = UInt8(truncatingIfNeeded: pair >> 8)
+                        out[position + 1] = UInt8(truncatingIfNeeded: pair)
+                        position += 2
                     }
-                    let byte = bytes[index]
-                    out[position] = hexDigit(byte >> 4)
-                    out[position + 1] = hexDigit(byte & 0x0f)
-                    position += 2
+                    return position
                 }
-                return position
             }
         }
     }
 
-    @inline(__always)
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ (nibble &- 10)
+    /// The two lowercase hex digits of every byte, high digit in the high half.
+    private static let hexPairs: [UInt16] = (0..<256).map { byte in
+        let digits = Array("0123456789abcdef".utf8)
+        return UInt16(digits[byte >> 4]) << 8 | UInt16(digits[byte & 0x0f])
     }
 
     /// A value's plaintext, its canonical JSON, as a ``JSONValue``. Most values are strings, and a

@@ -203,8 +203,13 @@ struct ProvenanceEntry: Equatable {
 
     /// Only the case id, which the write path's version lookups need, without decoding the rest.
     static func caseID(in bytes: [UInt8]) -> String?? {
-        var reader = EntryReader(bytes)
-        return reader.string()
+        bytes.withUnsafeBufferPointer { bytes in
+            guard bytes.count >= 2 else { return nil }
+            let length = Int(bytes[0]) << 8 | Int(bytes[1])
+            if length == 0xffff { return .some(nil) }
+            guard bytes.count - 2 >= length else { return nil }
+            return .some(String(decoding: UnsafeBufferPointer(rebasing: bytes[2..<(2 + length)]), as: UTF8.self))
+        }
     }
 }
 

@@ -105,4 +105,20 @@ struct ProjectionEntryTests {
         #expect(Self.provenance.encoded() == writer.bytes)
         #expect(Array(Self.provenance.encoded().prefix(7)) == [0xff, 0xff, 0, 3] + Array("dvv".utf8))
     }
+
+    @Test("the case id alone reads from a whole or truncated entry as the entry reader reads it")
+    func caseIDAlone() {
+        let withCase = ProvenanceEntry(
+            caseID: "case-ä", source: "dvv", legalBasis: "b", purpose: "p", sourceReference: nil, occurredAt: "t",
+            occurredMicros: 0, recordedAt: 0, eventID: Self.eventID
+        ).encoded()
+        for bytes in [withCase, Self.provenance.encoded()] {
+            for length in 0...bytes.count {
+                let prefix = Array(bytes.prefix(length))
+                var reader = EntryReader(prefix)
+                #expect(ProvenanceEntry.caseID(in: prefix) == reader.string(), "length \(length)")
+            }
+        }
+        #expect(ProvenanceEntry.caseID(in: withCase) == .some("case-ä"))
+    }
 }
