@@ -29,10 +29,6 @@ public final class Transaction {
 
     func countRead() { readCount += 1 }
 
-    /// The id of the last transaction committed before this one began, for a read-only transaction
-    /// (its snapshot); two read transactions with the same id see the same data. The corresponding C
-    /// function is `mdb_txn_id`.
-    public var snapshotID: Int { Int(mdb_txn_id(handle)) }
 
     /// The object `owner` keeps for this transaction, made by `make` the first time it is asked for.
     public func memo<T: AnyObject>(for owner: AnyObject, _ make: () throws -> T) rethrows -> T {

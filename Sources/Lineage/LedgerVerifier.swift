@@ -286,7 +286,7 @@ private final class StoredCountsScan: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var outcome: Result<Ledger.StoredCounts?, Error> = .success(nil)
 
-    init(ledger: Ledger, snapshot: Int) {
+    init(ledger: Ledger, snapshot: UInt64) {
         let thread = Thread { [self] in
             outcome = Result {
                 try ledger.environment.read { txn in

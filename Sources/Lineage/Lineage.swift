@@ -1,3 +1,5 @@
+import Foundation
+
 /// One version of one of a person's fields, with where it came from.
 public struct ProvenanceVersion: Sendable {
     /// The value, opened from its seal; `nil` when its data key has been destroyed.
@@ -52,30 +54,59 @@ extension Ledger {
     /// with its source, basis, purpose, case and reference, values opened from their seals.
     public func provenance(subject: String, field: String? = nil) throws -> [FieldProvenance] {
         try environment.read { txn in
-            var query = QueryContext(ledger: self, txn: txn)
-            let fields = try field.map { [$0] } ?? projections.fields(of: subject, in: txn)
-            return try fields.compactMap { field in
-                let entries = try projections.entries(subject: subject, field: field, in: txn)
-                guard !entries.isEmpty else { return nil }
-                let versions = entries.map(\.version)
-                let described = try entries.enumerated().map { position, found -> ProvenanceVersion in
-                    guard let entry = found.entry else {
-                        throw StoredEvent.Unreadable(description: "a provenance entry could not be read")
+            try AESGCMOpener.withOpener { opener in
+                var query = QueryContext(ledger: self, txn: txn, opener: opener)
+                defer { query.close() }
+                let fields = try field.map { [$0] } ?? projections.fields(of: subject, in: txn)
+                var found: [(field: String, entries: [(version: Projections.VersionRef, entry: ProvenanceEntry?)])] = []
+                var requests: [QueryContext.ValueRequest] = []
+                for field in fields {
+                    let entries = try projections.entries(subject: subject, field: field, in: txn)
+                    guard !entries.isEmpty else { continue }
+                    for (version, entry) in entries {
+                        guard let entry else {
+                            throw StoredEvent.Unreadable(description: "a provenance entry could not be read")
+                        }
+                        requests.append(
+                            QueryContext.ValueRequest(
+                                sequence: version.sequence, item: version.item, field: field,
+                                eventID: entry.eventIDWords))
                     }
-                    return ProvenanceVersion(
-                        value: try query.value(
-                            sequence: found.version.sequence, item: found.version.item, field: field,
-                            eventID: entry.eventID),
-                        current: !Projections.isSuperseded(found.version, by: versions[(position + 1)...]),
-                        caseID: entry.caseID, source: entry.source,
-                        sourceKind: try query.party(entry.source, at: entry.occurredMicros)?.kind,
-                        legalBasis: entry.legalBasis, purpose: entry.purpose,
-                        sourceReference: entry.sourceReference, occurredAt: entry.occurredAt,
-                        recordedAt: entry.recordedAt, sequence: found.version.sequence,
-                        eventID: entry.eventID.description)
+                    found.append((field, entries))
                 }
-                return FieldProvenance(
-                    field: field, category: Vocabulary.standard.fields[field]?.category ?? "", versions: described)
+                let values = try query.values(requests)
+                query.entryStringIndex = WordTable(capacity: requests.count)
+                query.entryStrings.reserveCapacity(requests.count)
+                var next = 0
+                var answer: [FieldProvenance] = []
+                answer.reserveCapacity(found.count)
+                for (field, entries) in found {
+                    let current = QueryContext.currentFlags(count: entries.count) { entries[$0].version.caseID }
+                    var versions: [ProvenanceVersion] = []
+                    versions.reserveCapacity(entries.count)
+                    for position in entries.indices {
+                        let version = entries[position].version
+                        let entry = entries[position].entry!
+                        let texts = try query.strings(of: entry, sequence: version.sequence)
+                        versions.append(
+                            ProvenanceVersion(
+                                value: values[next], current: current[position], caseID: version.caseID,
+                                source: query.entryStrings[texts].source,
+                                sourceKind: query.entryStrings[texts].sourceKind,
+                                legalBasis: query.entryStrings[texts].legalBasis,
+                                purpose: query.entryStrings[texts].purpose,
+                                sourceReference: query.entryStrings[texts].sourceReference,
+                                occurredAt: query.entryStrings[texts].occurredAt, recordedAt: entry.recordedAt,
+                                sequence: version.sequence, eventID: query.entryStrings[texts].eventID))
+                        next += 1
+                    }
+                    answer.append(
+                        FieldProvenance(
+                            field: field, category: Vocabulary.standard.fields[field]?.category ?? "",
+                            versions: versions))
+                }
+                query.finish()
+                return answer
             }
         }
     }
@@ -83,22 +114,51 @@ extension Ledger {
     /// Who received data about `subject` (or its `field`), when, why, and which version.
     public func recipients(subject: String, field: String? = nil) throws -> [RecipientDisclosure] {
         try environment.read { txn in
-            var query = QueryContext(ledger: self, txn: txn)
-            return try projections.disclosures(subject: subject, in: txn).compactMap { sequence, entry in
-                let versions = entry.versions.filter { field == nil || $0.field == field }
-                guard !versions.isEmpty || (field == nil) else { return nil }
-                let party = try query.party(entry.recipient, at: entry.occurredMicros)
-                return RecipientDisclosure(
-                    sequence: sequence, eventID: entry.eventID.description,
-                    recipient: entry.recipient, recipientKind: party?.kind, recipientCountry: party?.country,
-                    occurredAt: entry.occurredAt, recordedAt: entry.recordedAt, legalBasis: entry.legalBasis,
-                    purpose: entry.purpose, channel: entry.channel, caseID: entry.caseID,
-                    safeguard: entry.safeguard,
-                    fields: try versions.map { sent in
-                        RecipientDisclosure.DisclosedField(
-                            field: sent.field, versionSequence: sent.sequence,
-                            value: try query.value(subject: subject, sent: sent))
-                    })
+            try AESGCMOpener.withOpener { opener in
+                var query = QueryContext(ledger: self, txn: txn, opener: opener)
+                defer { query.close() }
+                var kept: [(sequence: UInt64, entry: DisclosureEntry, versions: [DisclosureEntry.SentVersion])] = []
+                var requests: [QueryContext.ValueRequest] = []
+                for (sequence, entry) in try projections.disclosures(subject: subject, in: txn) {
+                    let versions = field.map { field in entry.versions.filter { $0.field == field } } ?? entry.versions
+                    guard !versions.isEmpty || (field == nil) else { continue }
+                    for sent in versions {
+                        // The box is bound to the ingestion's event id, which its record's event carries.
+                        requests.append(
+                            QueryContext.ValueRequest(
+                                sequence: sent.sequence, item: sent.item, field: sent.field, eventID: nil))
+                    }
+                    kept.append((sequence, entry, versions))
+                }
+                let values = try query.values(requests, deduplicating: true)
+                var next = 0
+                var answer: [RecipientDisclosure] = []
+                answer.reserveCapacity(kept.count)
+                for (sequence, entry, versions) in kept {
+                    let recipient = query.strings.string(entry.range(of: .recipient), of: entry.bytes) ?? ""
+                    let party = try query.party(recipient, at: entry.occurredMicros)
+                    var fields: [RecipientDisclosure.DisclosedField] = []
+                    fields.reserveCapacity(versions.count)
+                    for sent in versions {
+                        fields.append(
+                            RecipientDisclosure.DisclosedField(
+                                field: sent.field, versionSequence: sent.sequence, value: values[next]))
+                        next += 1
+                    }
+                    answer.append(
+                        RecipientDisclosure(
+                            sequence: sequence, eventID: QueryContext.uuidString(entry.eventIDWords),
+                            recipient: recipient, recipientKind: party?.kind, recipientCountry: party?.country,
+                            occurredAt: entry.occurredAt,
+                            recordedAt: entry.recordedAt,
+                            legalBasis: query.strings.string(entry.range(of: .legalBasis), of: entry.bytes) ?? "",
+                            purpose: query.strings.string(entry.range(of: .purpose), of: entry.bytes) ?? "",
+                            channel: query.strings.string(entry.range(of: .channel), of: entry.bytes) ?? "",
+                            caseID: query.strings.string(entry.range(of: .caseID), of: entry.bytes),
+                            safeguard: entry.safeguard, fields: fields))
+                }
+                query.finish()
+                return answer
             }
         }
     }
@@ -114,71 +174,363 @@ extension Ledger {
     }
 }
 
-/// What one query reads more than once: the sealed sections of records, the data keys (unwrapped
-/// once per key, not per value) and party registrations. Values are opened from the records' binary
-/// sealed sections; no record's JSON is parsed on the query path.
-private struct QueryContext {
+/// What one query reads more than once, and how it opens values. Values are opened from the
+/// records' binary sealed sections, read in place (no record's JSON is parsed, nothing copied out
+/// but the plaintext kept); each record is read once however many of its values the answer shows;
+/// each data key is unwrapped once per query and keys one cipher context, which then opens every
+/// value sealed under it. Party registrations come from ``QueryPartyCache`` (read once per party
+/// while the ledger stays at one snapshot), the answer's strings from one ``StringTable``. A value of the
+/// query's own closure (a struct, so that its state costs no dynamic exclusivity checks).
+struct QueryContext {
+    /// One value the answer shows: item `item` of the ingestion at `sequence`, of `field`. The box is
+    /// bound to the ingestion's event id (16 bytes as two words): `eventID` when the caller has it
+    /// from the provenance entry, else read from the record.
+    struct ValueRequest {
+        let sequence: UInt64
+        let item: Int
+        let field: String
+        let eventID: (UInt64, UInt64)?
+    }
+
     let ledger: Ledger
     let txn: Transaction
-    private var sealedSections: [UInt64: [SealedValue]] = [:]
-    private var dataKeys: [[UInt8]: [UInt8]?] = [:]
-    private var parties = PartyCache()
+    private let opener: AESGCMOpener
+    /// The opener's key for each data key id; `nil` for a destroyed (erased) key.
+    private var dataKeys = WordTable<AESGCMOpener.Key?>()
+    /// The associated data of the value being opened, built in place.
+    private var associatedData: UnsafeMutableRawBufferPointer
+    /// The answer's strings, each made once.
+    var strings = StringTable()
+    /// The strings of each ingestion's provenance entry, and where they are by sequence number.
+    var entryStrings: [EntryStrings] = []
+    var entryStringIndex = WordTable<Int>(capacity: 0)
+    /// Party registrations: the process's, at this snapshot, plus those read here.
+    private var registrations: QueryPartyCache.Registrations?
+    private var readRegistrations = false
+    private var seenParties: [(party: String, registrations: [(micros: Int64, registration: PartyRegistration)])] = []
 
-    init(ledger: Ledger, txn: Transaction) {
+    init(ledger: Ledger, txn: Transaction, opener: AESGCMOpener) {
         self.ledger = ledger
         self.txn = txn
+        self.opener = opener
+        associatedData = .allocate(byteCount: 128, alignment: 8)
     }
 
-    mutating func party(_ party: String, at micros: Int64) throws -> PartyRegistration? {
-        try parties.party(party, at: micros, projections: ledger.projections, in: txn)
-    }
+    /// Frees what the query allocated; called once, by the query's `defer`.
+    func close() { associatedData.deallocate() }
 
-    /// The value of item `item` of the ingestion at `sequence`, or `nil` when its data key has been
-    /// destroyed (erased). The item's box is the item-th of the record's sealed section.
-    mutating func value(sequence: UInt64, item: Int, field: String, eventID: EventID) throws -> JSONValue? {
-        let sealed = try sealedSection(sequence)
-        guard item < sealed.count else {
-            throw StoredEvent.Unreadable(description: "record \(sequence) has no sealed value for item \(item)")
+    /// The kind and country of `party`'s registration in force at `micros` (the latest whose
+    /// occurredAt is not later). The parties a query has looked up are kept in a short list
+    /// compared by equality (a person deals with a few dozen), before the dictionary.
+    mutating func party(_ party: String, at micros: Int64) throws -> (kind: String, country: String)? {
+        var index = seenParties.firstIndex { $0.party == party }
+        if index == nil {
+            if registrations == nil {
+                registrations = QueryPartyCache.shared.registrations(of: ledger, snapshot: txn.snapshotID)
+            }
+            let found: [(micros: Int64, registration: PartyRegistration)]
+            if let known = registrations?[party] {
+                found = known
+            } else {
+                found = try ledger.projections.registrations(of: party, in: txn)
+                registrations?[party] = found
+                readRegistrations = true
+            }
+            seenParties.append((party, found))
+            index = seenParties.count - 1
         }
-        let box = sealed[item]
-        guard let key = try dataKey(box.keyID) else { return nil }
-        let plaintext = try AESGCM.open(
-            box.box, key: key,
-            associatedData: Vault.valueAssociatedData(eventID: eventID, item: item, field: field, keyID: box.keyID))
+        let list = seenParties[index!].registrations
+        var position = list.count - 1
+        while position >= 0 {
+            if list[position].micros <= micros {
+                return (list[position].registration.kind, list[position].registration.country)
+            }
+            position -= 1
+        }
+        return nil
+    }
+
+    /// The strings a provenance entry shows, and its source's kind, made once per ingestion: every
+    /// item of one ingestion has the same entry, so a person's versions of several fields from one
+    /// event share them. Returns their place in ``entryStrings``. An entry whose bytes differ from
+    /// the first one seen for its sequence number (which a replay never writes) gets its own.
+    mutating func strings(of entry: ProvenanceEntry, sequence: UInt64) throws -> Int {
+        let known = entryStringIndex[(sequence, 0)]
+        if let known, Self.sameBytes(entryStrings[known].bytes, entry.bytes) { return known }
+        let source = strings.string(entry.range(of: .source), of: entry.bytes) ?? ""
+        entryStrings.append(
+            EntryStrings(
+                bytes: entry.bytes, source: source, sourceKind: try party(source, at: entry.occurredMicros)?.kind,
+                legalBasis: strings.string(entry.range(of: .legalBasis), of: entry.bytes) ?? "",
+                purpose: strings.string(entry.range(of: .purpose), of: entry.bytes) ?? "",
+                sourceReference: strings.string(entry.range(of: .sourceReference), of: entry.bytes),
+                occurredAt: entry.occurredAt, eventID: Self.uuidString(entry.eventIDWords)))
+        if known == nil { entryStringIndex.set(entryStrings.count - 1, for: (sequence, 0)) }
+        return entryStrings.count - 1
+    }
+
+    /// What ``strings(of:sequence:)`` keeps per ingestion.
+    struct EntryStrings {
+        let bytes: [UInt8]
+        let source: String
+        let sourceKind: String?
+        let legalBasis: String
+        let purpose: String
+        let sourceReference: String?
+        let occurredAt: String
+        let eventID: String
+    }
+
+    private static func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.count == b.count
+            && a.withUnsafeBytes { a in b.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+            }
+    }
+
+    /// Ends the query: hands the registrations it read to the process's cache.
+    func finish() {
+        guard readRegistrations, let registrations else { return }
+        QueryPartyCache.shared.store(registrations, of: ledger, snapshot: txn.snapshotID)
+    }
+
+    /// The values of `requests`, in their order; `nil` where the data key has been destroyed
+    /// (erased). Records are read in sequence order, each once, in place.
+    mutating func values(_ requests: [ValueRequest], deduplicating: Bool = false) throws -> [JSONValue?] {
+        var results = [JSONValue?](repeating: nil, count: requests.count)
+        let order = Self.order(requests)
+        // The first request of each version (sequence, item), when the same version is asked for
+        // again and again (a recipients answer shows one version for every disclosure that sent it).
+        var firsts = WordTable<Int>(capacity: deduplicating ? requests.count : 0)
+        var start = 0
+        while start < order.count {
+            let sequence = order[start].sequence
+            var end = start + 1
+            while end < order.count && order[end].sequence == sequence { end += 1 }
+            try ledger.log.withRecord(at: sequence, in: txn) { bytes in
+                guard let bytes else {
+                    throw StoredEvent.Unreadable(
+                        description: "a projection points at record \(sequence), which is missing")
+                }
+                guard let record = RecordView(bytes), let sealed = SealedSectionView(record.sealed) else {
+                    throw StoredEvent.Unreadable(description: "record \(sequence) has a malformed sealed section")
+                }
+                var recordEventID: (UInt64, UInt64)?
+                for position in start..<end {
+                    let index = order[position].index
+                    let request = requests[index]
+                    if deduplicating {
+                        let version = (sequence, UInt64(request.item))
+                        if let first = firsts[version] {
+                            if requests[first].field == request.field {
+                                results[index] = results[first]
+                                continue
+                            }
+                        } else {
+                            firsts.set(index, for: version)
+                        }
+                    }
+                    guard let (keyID, box) = sealed.value(at: request.item) else {
+                        throw StoredEvent.Unreadable(
+                            description: "record \(sequence) has no sealed value for item \(request.item)")
+                    }
+                    guard let key = try dataKey(keyID) else { continue }
+                    var eventID: (UInt64, UInt64)
+                    if let known = request.eventID ?? recordEventID {
+                        eventID = known
+                    } else {
+                        eventID = (0, 0)
+                        guard withUnsafeMutableBytes(of: &eventID, { record.eventID(into: $0) }) else {
+                            throw StoredEvent.Unreadable(description: "record \(sequence) has no valid event id")
+                        }
+                        recordEventID = eventID
+                    }
+                    let length = withUnsafeBytes(of: &eventID) { id in
+                        Self.valueAssociatedData(
+                            into: &associatedData, eventID: id, item: request.item, field: request.field, keyID: keyID)
+                    }
+                    results[index] = try opener.open(
+                        box, key: key, associatedData: UnsafeRawBufferPointer(rebasing: associatedData[..<length]),
+                        Self.parseValue)
+                }
+            }
+            start = end
+        }
+        return results
+    }
+
+    /// The requests' positions sorted by sequence number (then position). Packed into one word each
+    /// when they fit, which sorts several times faster than pairs compared by a closure.
+    static func order(_ requests: [ValueRequest]) -> [(sequence: UInt64, index: Int)] {
+        if requests.count < 1 << 24, requests.allSatisfy({ $0.sequence < 1 << 40 }) {
+            var packed = requests.indices.map { requests[$0].sequence << 24 | UInt64($0) }
+            packed.sort()
+            return packed.map { (sequence: $0 >> 24, index: Int($0 & 0xff_ffff)) }
+        }
+        var order = requests.indices.map { (sequence: requests[$0].sequence, index: $0) }
+        order.sort { $0.sequence < $1.sequence || ($0.sequence == $1.sequence && $0.index < $1.index) }
+        return order
+    }
+
+    /// "lineage value v1" ‖ 0x00.
+    private static let valueLabel: (UInt64, UInt64, UInt8) = (
+        UInt64(littleEndian: 0x2065_6761_656e_696c), UInt64(littleEndian: 0x3176_2065_756c_6176), 0
+    )
+
+    /// Writes a value's associated data at the start of `out` (reallocated larger when it is too
+    /// small) and returns its length: the bytes of ``Vault/valueAssociatedData(eventID:item:field:keyID:)``,
+    /// "lineage value v1" ‖ 0x00 ‖ event id (16) ‖ item (4, big-endian) ‖ field ‖ 0x00 ‖ key id (16),
+    /// without an array per part.
+    static func valueAssociatedData(
+        into out: inout UnsafeMutableRawBufferPointer, eventID: UnsafeRawBufferPointer, item: Int, field: String,
+        keyID: UnsafeRawBufferPointer
+    ) -> Int {
+        precondition(eventID.count == 16 && keyID.count == 16)
+        var field = field
+        return field.withUTF8 { fieldBytes in
+            let length = 17 + 16 + 4 + fieldBytes.count + 1 + 16
+            if out.count < length {
+                out.deallocate()
+                out = .allocate(byteCount: length * 2, alignment: 8)
+            }
+            let base = out.baseAddress!
+            withUnsafeBytes(of: valueLabel) { base.copyMemory(from: $0.baseAddress!, byteCount: 17) }
+            (base + 17).copyMemory(from: eventID.baseAddress!, byteCount: 16)
+            (base + 33).storeBytes(of: UInt32(truncatingIfNeeded: item).bigEndian, as: UInt32.self)
+            if let field = fieldBytes.baseAddress { (base + 37).copyMemory(from: field, byteCount: fieldBytes.count) }
+            (base + 37 + fieldBytes.count).storeBytes(of: 0, as: UInt8.self)
+            (base + 38 + fieldBytes.count).copyMemory(from: keyID.baseAddress!, byteCount: 16)
+            return length
+        }
+    }
+
+    /// The opener's key for a data key id, unwrapping the data key on first use; `nil` when it has
+    /// been destroyed.
+    private mutating func dataKey(_ bytes: UnsafeRawBufferPointer) throws -> AESGCMOpener.Key? {
+        let id = (
+            bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+            bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        )
+        if let known = dataKeys[id] { return known }
+        let key = try ledger.vault.dataKey(id: Array(bytes), in: txn).map { try opener.add(key: $0) }
+        dataKeys.set(key, for: id)
+        return key
+    }
+
+    /// An event id's lowercase 8-4-4-4-12 spelling (``EventID/description``) from its 16 bytes.
+    static func uuidString(_ id: (UInt64, UInt64)) -> String {
+        withUnsafeBytes(of: id) { bytes in
+            String(unsafeUninitializedCapacity: 36) { out in
+                hexPairs.withUnsafeBufferPointer { pairs in
+                    var position = 0
+                    for index in 0..<16 {
+                        if index == 4 || index == 6 || index == 8 || index == 10 {
+                            out[position] = UInt8(ascii: "-")
+                            position += 1
+                        }
+                        let pair = pairs[Int(bytes[index])]
+                        out[position] = UInt8(truncatingIfNeeded: pair >> 8)
+                        out[position + 1] = UInt8(truncatingIfNeeded: pair)
+                        position += 2
+                    }
+                    return position
+                }
+            }
+        }
+    }
+
+    /// The two lowercase hex digits of every byte, high digit in the high half.
+    private static let hexPairs: [UInt16] = (0..<256).map { byte in
+        let digits = Array("0123456789abcdef".utf8)
+        return UInt16(digits[byte >> 4]) << 8 | UInt16(digits[byte & 0x0f])
+    }
+
+    /// A value's plaintext, its canonical JSON, as a ``JSONValue``. Most values are strings, and a
+    /// canonical string without escapes is its bytes between the quotes; anything else goes to the
+    /// parser.
+    static func parseValue(_ plaintext: UnsafeRawBufferPointer) throws -> JSONValue {
+        let count = plaintext.count
+        if count >= 2, plaintext[0] == UInt8(ascii: "\""), plaintext[count - 1] == UInt8(ascii: "\"") {
+            let inner = UnsafeRawBufferPointer(rebasing: plaintext[1..<(count - 1)])
+            let (plain, ascii) = Self.scan(inner)
+            if plain {
+                let text = String(decoding: inner, as: UTF8.self)
+                // Valid UTF-8 decodes to itself; anything repaired goes to the parser, which refuses it.
+                if ascii || Self.utf8(of: text, equals: inner) { return .string(text) }
+            }
+        }
         return try JSONParser.parse(plaintext)
     }
 
-    /// The value a disclosure sent, found through its version's provenance entry (for the event id the
-    /// box is bound to).
-    mutating func value(subject: String, sent: DisclosureEntry.SentVersion) throws -> JSONValue? {
-        let key =
-            Projections.prefix(subject, sent.field) + BigEndian.bytes(sent.sequence) + Projections.itemBytes(sent.item)
-        guard let bytes = try ledger.projections.provenance.reader(in: txn).get(key),
-            let entry = ProvenanceEntry(decoding: bytes)
-        else {
-            throw StoredEvent.Unreadable(
-                description: "a disclosure points at version \(sent.sequence)/\(sent.item), which has no provenance entry")
+    /// Whether `bytes` hold no `"`, no `\\` and no control character (a canonical string's content
+    /// that needs no unescaping), and whether they are all ASCII: eight bytes at a time, each test
+    /// the classic "has a byte less than n" word trick, exact for whether any byte matches.
+    static func scan(_ bytes: UnsafeRawBufferPointer) -> (plain: Bool, ascii: Bool) {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        var high: UInt64 = 0
+        var offset = 0
+        while bytes.count - offset >= 8 {
+            let word = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5c)
+            let special =
+                ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+            if special & highs != 0 { return (false, false) }
+            high |= word & highs
+            offset += 8
         }
-        return try value(sequence: sent.sequence, item: sent.item, field: sent.field, eventID: entry.eventID)
+        var ascii = high == 0
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return (false, false) }
+            if byte >= 0x80 { ascii = false }
+            offset += 1
+        }
+        return (true, ascii)
     }
 
-    private mutating func sealedSection(_ sequence: UInt64) throws -> [SealedValue] {
-        if let known = sealedSections[sequence] { return known }
-        guard let bytes = try ledger.log.record(at: sequence, in: txn) else {
-            throw StoredEvent.Unreadable(description: "a projection points at record \(sequence), which is missing")
-        }
-        guard let record = EventRecord(decoding: bytes), let sealed = SealedValue.decode(record.sealed) else {
-            throw StoredEvent.Unreadable(description: "record \(sequence) has a malformed sealed section")
-        }
-        sealedSections[sequence] = sealed
-        return sealed
+    private static func utf8(of text: String, equals bytes: UnsafeRawBufferPointer) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { utf8 in
+            utf8.count == bytes.count
+                && (bytes.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+        } ?? text.utf8.elementsEqual(bytes)
     }
 
-    private mutating func dataKey(_ keyID: [UInt8]) throws -> [UInt8]? {
-        if let known = dataKeys[keyID] { return known }
-        let key = try ledger.vault.dataKey(id: keyID, in: txn)
-        dataKeys[keyID] = key
-        return key
+    /// Whether each version is current (``Projections/isSuperseded(_:by:)`` is false for it), in one
+    /// pass from the newest: a version is superseded by any later version of its case or of no
+    /// case, and a version of no case by any later version at all.
+    static func currentFlags(_ versions: [Projections.VersionRef]) -> [Bool] {
+        currentFlags(count: versions.count) { versions[$0].caseID }
+    }
+
+    /// ``currentFlags(_:)`` of `count` versions whose case ids `caseID` gives by position. A person
+    /// has a handful of cases, so the later cases are a short list compared by equality (a set once
+    /// it grows), not hashed; and once a version of no case has been seen, every earlier version is
+    /// superseded.
+    static func currentFlags(count: Int, caseID: (Int) -> String?) -> [Bool] {
+        var current = [Bool](repeating: true, count: count)
+        var laterCases: [String] = []
+        var manyLaterCases: Set<String> = []
+        var position = count - 1
+        while position >= 0 {
+            guard let caseID = caseID(position) else {
+                // A version of no case: it supersedes every earlier version, and is superseded by
+                // any later one.
+                if position < count - 1 { current[position] = false }
+                for earlier in 0..<position { current[earlier] = false }
+                break
+            }
+            let seen = laterCases.contains(caseID) || manyLaterCases.contains(caseID)
+            if seen {
+                current[position] = false
+            } else if laterCases.count < 16 {
+                laterCases.append(caseID)
+            } else {
+                manyLaterCases.insert(caseID)
+            }
+            position -= 1
+        }
+        return current
     }
 }
 

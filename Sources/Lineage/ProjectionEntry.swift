@@ -38,7 +38,10 @@ struct EntryReader {
     private let bytes: [UInt8]
     private var offset = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: [UInt8], at offset: Int = 0) {
+        self.bytes = bytes
+        self.offset = offset
+    }
 
     var isAtEnd: Bool { offset == bytes.count }
 
@@ -72,20 +75,109 @@ struct EntryReader {
     }
 }
 
-/// The value of a `projection.provenance` entry: one ingested item's event, without its value.
-struct ProvenanceEntry: Equatable {
-    let caseID: String?
-    let source: String
-    let legalBasis: String
-    let purpose: String
-    let sourceReference: String?
-    /// The event's occurredAt as received, and the instant it names.
-    let occurredAt: String
-    let occurredMicros: Int64
-    let recordedAt: Int64
-    let eventID: EventID
+/// Where the strings of an entry start: the offset of each string's length prefix (up to eight), and
+/// of the fixed-size fields after them. Found once, when the entry is read and checked, so that a
+/// field is decoded only when it is asked for, and the entry itself stays one array (copying an
+/// entry retains one buffer, not a dozen strings).
+struct EntryLayout {
+    private var offsets: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0, 0, 0)
+    /// Where the fields after the strings start.
+    private(set) var fixed = 0
 
-    func encoded() -> [UInt8] {
+    /// Walks `count` strings from the start of `bytes`; `nil` when one runs past the end or a string
+    /// that `required` names is absent.
+    init?(_ bytes: [UInt8], strings count: Int, required: (Int) -> Bool) {
+        precondition(count <= 8)
+        var offset = 0
+        for index in 0..<count {
+            guard bytes.count - offset >= 2 else { return nil }
+            let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
+            withUnsafeMutableBytes(of: &offsets) {
+                $0.storeBytes(of: Int32(offset), toByteOffset: index * 4, as: Int32.self)
+            }
+            if length == 0xffff {
+                guard !required(index) else { return nil }
+                offset += 2
+                continue
+            }
+            guard bytes.count - offset - 2 >= length else { return nil }
+            offset += 2 + length
+        }
+        fixed = offset
+    }
+
+    /// The bytes of string `index` (without its length), or `nil` when it is absent.
+    @inline(__always)
+    func range(of index: Int, in bytes: [UInt8]) -> Range<Int>? {
+        let offset = Int(withUnsafeBytes(of: offsets) { $0.load(fromByteOffset: index * 4, as: Int32.self) })
+        let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
+        return length == 0xffff ? nil : (offset + 2)..<(offset + 2 + length)
+    }
+
+    /// String `index`, decoded; `nil` when it is absent.
+    func string(_ index: Int, in bytes: [UInt8]) -> String? {
+        guard let range = range(of: index, in: bytes) else { return nil }
+        return bytes.withUnsafeBufferPointer {
+            String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self)
+        }
+    }
+
+    /// The 16 bytes at `offset` past the strings, as two words in memory order.
+    @inline(__always)
+    func words(at offset: Int, in bytes: [UInt8]) -> (UInt64, UInt64) {
+        bytes.withUnsafeBytes {
+            (
+                $0.loadUnaligned(fromByteOffset: fixed + offset, as: UInt64.self),
+                $0.loadUnaligned(fromByteOffset: fixed + offset + 8, as: UInt64.self)
+            )
+        }
+    }
+
+    /// The big-endian integer at `offset` past the strings.
+    @inline(__always)
+    func int64(at offset: Int, in bytes: [UInt8]) -> Int64 {
+        bytes.withUnsafeBytes {
+            Int64(bitPattern: UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: fixed + offset, as: UInt64.self)))
+        }
+    }
+}
+
+/// The value of a `projection.provenance` entry: one ingested item's event, without its value. It
+/// keeps its encoding and decodes a field when it is read.
+struct ProvenanceEntry: Equatable {
+    /// The string fields, in the order they are stored.
+    enum Text: Int {
+        case caseID, source, legalBasis, purpose, sourceReference, occurredAt
+    }
+
+    /// The encoded entry, as stored.
+    let bytes: [UInt8]
+    private let layout: EntryLayout
+
+    var caseID: String? { layout.string(Text.caseID.rawValue, in: bytes) }
+    var source: String { layout.string(Text.source.rawValue, in: bytes)! }
+    var legalBasis: String { layout.string(Text.legalBasis.rawValue, in: bytes)! }
+    var purpose: String { layout.string(Text.purpose.rawValue, in: bytes)! }
+    var sourceReference: String? { layout.string(Text.sourceReference.rawValue, in: bytes) }
+    /// The event's occurredAt as received, and the instant it names.
+    var occurredAt: String { layout.string(Text.occurredAt.rawValue, in: bytes)! }
+    var occurredMicros: Int64 { layout.int64(at: 0, in: bytes) }
+    var recordedAt: Int64 { layout.int64(at: 8, in: bytes) }
+    var eventID: EventID { EventID(bytes: Array(bytes[(layout.fixed + 16)...]))! }
+
+    /// Where string `text` sits in ``bytes``; `nil` when it is absent.
+    @inline(__always)
+    func range(of text: Text) -> Range<Int>? { layout.range(of: text.rawValue, in: bytes) }
+
+    /// The event id's 16 bytes as two words, in memory order (no array).
+    var eventIDWords: (UInt64, UInt64) { layout.words(at: 16, in: bytes) }
+
+    func encoded() -> [UInt8] { bytes }
+
+    init(
+        caseID: String?, source: String, legalBasis: String, purpose: String, sourceReference: String?,
+        occurredAt: String, occurredMicros: Int64, recordedAt: Int64, eventID: EventID
+    ) {
         var writer = EntryWriter()
         writer.string(caseID)
         writer.string(source)
@@ -96,45 +188,39 @@ struct ProvenanceEntry: Equatable {
         writer.int64(occurredMicros)
         writer.int64(recordedAt)
         writer.raw(eventID.bytes)
-        return writer.bytes
+        self.init(decoding: writer.bytes)!
     }
 
-    init(
-        caseID: String?, source: String, legalBasis: String, purpose: String, sourceReference: String?,
-        occurredAt: String, occurredMicros: Int64, recordedAt: Int64, eventID: EventID
-    ) {
-        self.caseID = caseID
-        self.source = source
-        self.legalBasis = legalBasis
-        self.purpose = purpose
-        self.sourceReference = sourceReference
-        self.occurredAt = occurredAt
-        self.occurredMicros = occurredMicros
-        self.recordedAt = recordedAt
-        self.eventID = eventID
-    }
-
+    /// Checks an entry's structure (every length, the required fields, nothing after the event id)
+    /// and keeps it; `nil` when it is not a well-formed entry.
     init?(decoding bytes: [UInt8]) {
-        var reader = EntryReader(bytes)
-        guard let caseID = reader.string(), let source = reader.requiredString(),
-            let legalBasis = reader.requiredString(), let purpose = reader.requiredString(),
-            let sourceReference = reader.string(), let occurredAt = reader.requiredString(),
-            let occurredMicros = reader.int64(), let recordedAt = reader.int64(),
-            let idBytes = reader.raw(16), let eventID = EventID(bytes: idBytes), reader.isAtEnd
+        guard
+            let layout = EntryLayout(
+                bytes, strings: 6,
+                required: { $0 != Text.caseID.rawValue && $0 != Text.sourceReference.rawValue }),
+            bytes.count - layout.fixed == 32
         else { return nil }
-        self.init(
-            caseID: caseID, source: source, legalBasis: legalBasis, purpose: purpose, sourceReference: sourceReference,
-            occurredAt: occurredAt, occurredMicros: occurredMicros, recordedAt: recordedAt, eventID: eventID)
+        self.bytes = bytes
+        self.layout = layout
     }
+
+    static func == (lhs: ProvenanceEntry, rhs: ProvenanceEntry) -> Bool { lhs.bytes == rhs.bytes }
 
     /// Only the case id, which the write path's version lookups need, without decoding the rest.
     static func caseID(in bytes: [UInt8]) -> String?? {
-        var reader = EntryReader(bytes)
-        return reader.string()
+        bytes.withUnsafeBufferPointer { bytes in
+            guard bytes.count >= 2 else { return nil }
+            let length = Int(bytes[0]) << 8 | Int(bytes[1])
+            if length == 0xffff { return .some(nil) }
+            guard bytes.count - 2 >= length else { return nil }
+            return .some(String(decoding: UnsafeBufferPointer(rebasing: bytes[2..<(2 + length)]), as: UTF8.self))
+        }
     }
 }
 
-/// The value of a `projection.disclosures` entry: the disclosure event and the versions it sent.
+/// The value of a `projection.disclosures` entry: the disclosure event and the versions it sent. It
+/// keeps its encoding and decodes a string field when it is read; the versions are decoded when the
+/// entry is read.
 struct DisclosureEntry: Equatable {
     struct SentVersion: Equatable {
         let field: String
@@ -142,20 +228,48 @@ struct DisclosureEntry: Equatable {
         let item: Int
     }
 
-    let caseID: String?
-    let recipient: String
-    let legalBasis: String
-    let purpose: String
-    let channel: String
-    let safeguard: Safeguard?
-    /// The event's occurredAt as received, and the instant it names.
-    let occurredAt: String
-    let occurredMicros: Int64
-    let recordedAt: Int64
-    let eventID: EventID
+    /// The string fields, in the order they are stored.
+    enum Text: Int {
+        case caseID, recipient, legalBasis, purpose, channel, safeguardType, safeguardReference, occurredAt
+    }
+
+    /// The encoded entry, as stored.
+    let bytes: [UInt8]
+    private let layout: EntryLayout
     let versions: [SentVersion]
 
-    func encoded() -> [UInt8] {
+    var caseID: String? { layout.string(Text.caseID.rawValue, in: bytes) }
+    var recipient: String { layout.string(Text.recipient.rawValue, in: bytes)! }
+    var legalBasis: String { layout.string(Text.legalBasis.rawValue, in: bytes)! }
+    var purpose: String { layout.string(Text.purpose.rawValue, in: bytes)! }
+    var channel: String { layout.string(Text.channel.rawValue, in: bytes)! }
+    /// The transfer safeguard, when both its type and its reference are there.
+    var safeguard: Safeguard? {
+        guard let type = layout.string(Text.safeguardType.rawValue, in: bytes),
+            let reference = layout.string(Text.safeguardReference.rawValue, in: bytes)
+        else { return nil }
+        return Safeguard(type: type, reference: reference)
+    }
+    /// The event's occurredAt as received, and the instant it names.
+    var occurredAt: String { layout.string(Text.occurredAt.rawValue, in: bytes)! }
+    var occurredMicros: Int64 { layout.int64(at: 0, in: bytes) }
+    var recordedAt: Int64 { layout.int64(at: 8, in: bytes) }
+    var eventID: EventID { EventID(bytes: Array(bytes[(layout.fixed + 16)..<(layout.fixed + 32)]))! }
+
+    /// The event id's 16 bytes as two words, in memory order (no array).
+    var eventIDWords: (UInt64, UInt64) { layout.words(at: 16, in: bytes) }
+
+    /// Where string `text` sits in ``bytes``; `nil` when it is absent.
+    @inline(__always)
+    func range(of text: Text) -> Range<Int>? { layout.range(of: text.rawValue, in: bytes) }
+
+    func encoded() -> [UInt8] { bytes }
+
+    init(
+        caseID: String?, recipient: String, legalBasis: String, purpose: String, channel: String,
+        safeguard: Safeguard?, occurredAt: String, occurredMicros: Int64, recordedAt: Int64, eventID: EventID,
+        versions: [SentVersion]
+    ) {
         var writer = EntryWriter()
         writer.string(caseID)
         writer.string(recipient)
@@ -174,38 +288,26 @@ struct DisclosureEntry: Equatable {
             writer.uint64(version.sequence)
             writer.uint64(UInt64(version.item))
         }
-        return writer.bytes
+        self.init(decoding: writer.bytes)!
     }
 
-    init(
-        caseID: String?, recipient: String, legalBasis: String, purpose: String, channel: String,
-        safeguard: Safeguard?, occurredAt: String, occurredMicros: Int64, recordedAt: Int64, eventID: EventID,
-        versions: [SentVersion]
-    ) {
-        self.caseID = caseID
-        self.recipient = recipient
-        self.legalBasis = legalBasis
-        self.purpose = purpose
-        self.channel = channel
-        self.safeguard = safeguard
-        self.occurredAt = occurredAt
-        self.occurredMicros = occurredMicros
-        self.recordedAt = recordedAt
-        self.eventID = eventID
-        self.versions = versions
-    }
-
+    /// Checks an entry's structure and decodes its versions; `nil` when it is not a well-formed
+    /// entry (a length past the end, a required field absent, more than 1,000 versions, an item
+    /// index past 0xffff, bytes after the last version).
     init?(decoding bytes: [UInt8]) {
-        var reader = EntryReader(bytes)
-        guard let caseID = reader.string(), let recipient = reader.requiredString(),
-            let legalBasis = reader.requiredString(), let purpose = reader.requiredString(),
-            let channel = reader.requiredString(), let safeguardType = reader.string(),
-            let safeguardReference = reader.string(), let occurredAt = reader.requiredString(),
-            let occurredMicros = reader.int64(), let recordedAt = reader.int64(),
-            let idBytes = reader.raw(16), let eventID = EventID(bytes: idBytes), let count = reader.uint64(),
-            count <= 1_000
+        guard
+            let layout = EntryLayout(
+                bytes, strings: 8,
+                required: {
+                    $0 != Text.caseID.rawValue && $0 != Text.safeguardType.rawValue
+                        && $0 != Text.safeguardReference.rawValue
+                }),
+            bytes.count - layout.fixed >= 40
         else { return nil }
+        var reader = EntryReader(bytes, at: layout.fixed + 32)
+        guard let count = reader.uint64(), count <= 1_000 else { return nil }
         var versions: [SentVersion] = []
+        versions.reserveCapacity(Int(count))
         for _ in 0..<count {
             guard let field = reader.requiredString(), let sequence = reader.uint64(), let item = reader.uint64(),
                 item <= 0xffff
@@ -213,10 +315,10 @@ struct DisclosureEntry: Equatable {
             versions.append(SentVersion(field: field, sequence: sequence, item: Int(item)))
         }
         guard reader.isAtEnd else { return nil }
-        let safeguard = safeguardType.flatMap { type in safeguardReference.map { Safeguard(type: type, reference: $0) } }
-        self.init(
-            caseID: caseID, recipient: recipient, legalBasis: legalBasis, purpose: purpose, channel: channel,
-            safeguard: safeguard, occurredAt: occurredAt, occurredMicros: occurredMicros, recordedAt: recordedAt,
-            eventID: eventID, versions: versions)
+        self.bytes = bytes
+        self.layout = layout
+        self.versions = versions
     }
+
+    static func == (lhs: DisclosureEntry, rhs: DisclosureEntry) -> Bool { lhs.bytes == rhs.bytes }
 }

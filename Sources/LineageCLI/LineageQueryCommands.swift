@@ -43,39 +43,7 @@ enum QueryCommands {
             Terminal.out(lines.joined(separator: "\n"))
             return .ok
         }
-        Terminal.out(
-            OutputValue.object([
-                ("subject", .string(subject)),
-                (
-                    "fields",
-                    .array(
-                        fields.map { field in
-                            .object([
-                                ("field", .string(field.field)), ("category", .string(field.category)),
-                                (
-                                    "versions",
-                                    .array(
-                                        field.versions.map { version in
-                                            .object([
-                                                ("value", version.value.map(OutputValue.json) ?? .null),
-                                                ("current", .bool(version.current)),
-                                                ("case", .optional(version.caseID)),
-                                                ("source", .string(version.source)),
-                                                ("sourceKind", .optional(version.sourceKind)),
-                                                ("legalBasis", .string(version.legalBasis)),
-                                                ("purpose", .string(version.purpose)),
-                                                ("sourceReference", .optional(version.sourceReference)),
-                                                ("occurredAt", .string(version.occurredAt)),
-                                                ("recordedAt", time(version.recordedAt)),
-                                                ("seq", .uint(version.sequence)),
-                                                ("eventId", .string(version.eventID)),
-                                            ])
-                                        })
-                                ),
-                            ])
-                        })
-                ),
-            ]).text)
+        write(provenanceJSON(subject: subject, fields: fields))
         return .ok
     }
 
@@ -100,45 +68,124 @@ enum QueryCommands {
             Terminal.out(lines.joined(separator: "\n"))
             return .ok
         }
-        Terminal.out(
-            OutputValue.object([
-                ("subject", .string(subject)),
-                (
-                    "disclosures",
-                    .array(
-                        disclosures.map { disclosure in
-                            .object([
-                                ("seq", .uint(disclosure.sequence)), ("eventId", .string(disclosure.eventID)),
-                                ("recipient", .string(disclosure.recipient)),
-                                ("recipientKind", .optional(disclosure.recipientKind)),
-                                ("recipientCountry", .optional(disclosure.recipientCountry)),
-                                ("occurredAt", .string(disclosure.occurredAt)),
-                                ("recordedAt", time(disclosure.recordedAt)),
-                                ("legalBasis", .string(disclosure.legalBasis)),
-                                ("purpose", .string(disclosure.purpose)),
-                                ("channel", .string(disclosure.channel)), ("case", .optional(disclosure.caseID)),
-                                (
-                                    "safeguard",
-                                    disclosure.safeguard.map {
-                                        .object([("type", .string($0.type)), ("reference", .string($0.reference))])
-                                    } ?? .null
-                                ),
-                                (
-                                    "fields",
-                                    .array(
-                                        disclosure.fields.map { field in
-                                            .object([
-                                                ("field", .string(field.field)),
-                                                ("versionSeq", .uint(field.versionSequence)),
-                                                ("value", field.value.map(OutputValue.json) ?? .null),
-                                            ])
-                                        })
-                                ),
-                            ])
-                        })
-                ),
-            ]).text)
+        write(recipientsJSON(subject: subject, disclosures: disclosures))
         return .ok
+    }
+
+    /// `provenance`'s JSON: {"subject","fields":[{"field","category","versions":[…]}]}, each version
+    /// {"value","current","case","source","sourceKind","legalBasis","purpose","sourceReference",
+    /// "occurredAt","recordedAt","seq","eventId"} (schemas/outputs/provenance.json).
+    static func provenanceJSON(subject: String, fields: [FieldProvenance]) -> [UInt8] {
+        var json = JSONWriter(capacity: 512 + fields.reduce(0) { $0 + $1.versions.count * 400 })
+        json.literal(#"{"subject":"#)
+        json.string(subject)
+        json.literal(#","fields":["#)
+        for (fieldIndex, field) in fields.enumerated() {
+            if fieldIndex > 0 { json.literal(",") }
+            json.literal(#"{"field":"#)
+            json.string(field.field)
+            json.literal(#","category":"#)
+            json.string(field.category)
+            json.literal(#","versions":["#)
+            for (index, version) in field.versions.enumerated() {
+                if index > 0 { json.literal(",") }
+                json.literal(#"{"value":"#)
+                json.value(version.value)
+                json.literal(#","current":"#)
+                json.bool(version.current)
+                json.literal(#","case":"#)
+                json.optional(version.caseID)
+                json.literal(#","source":"#)
+                json.string(version.source)
+                json.literal(#","sourceKind":"#)
+                json.optional(version.sourceKind)
+                json.literal(#","legalBasis":"#)
+                json.string(version.legalBasis)
+                json.literal(#","purpose":"#)
+                json.string(version.purpose)
+                json.literal(#","sourceReference":"#)
+                json.optional(version.sourceReference)
+                json.literal(#","occurredAt":"#)
+                json.string(version.occurredAt)
+                json.literal(#","recordedAt":"#)
+                json.time(version.recordedAt)
+                json.literal(#","seq":"#)
+                json.uint(version.sequence)
+                json.literal(#","eventId":"#)
+                json.string(version.eventID)
+                json.literal("}")
+            }
+            json.literal("]}")
+        }
+        json.literal("]}")
+        return json.bytes
+    }
+
+    /// `recipients`' JSON: {"subject","disclosures":[…]}, each disclosure {"seq","eventId",
+    /// "recipient","recipientKind","recipientCountry","occurredAt","recordedAt","legalBasis","purpose",
+    /// "channel","case","safeguard":{"type","reference"}|null,"fields":[{"field","versionSeq","value"}]}
+    /// (schemas/outputs/recipients.json).
+    static func recipientsJSON(subject: String, disclosures: [RecipientDisclosure]) -> [UInt8] {
+        var json = JSONWriter(capacity: 512 + disclosures.reduce(0) { $0 + 500 + $1.fields.count * 120 })
+        json.literal(#"{"subject":"#)
+        json.string(subject)
+        json.literal(#","disclosures":["#)
+        for (index, disclosure) in disclosures.enumerated() {
+            if index > 0 { json.literal(",") }
+            json.literal(#"{"seq":"#)
+            json.uint(disclosure.sequence)
+            json.literal(#","eventId":"#)
+            json.string(disclosure.eventID)
+            json.literal(#","recipient":"#)
+            json.string(disclosure.recipient)
+            json.literal(#","recipientKind":"#)
+            json.optional(disclosure.recipientKind)
+            json.literal(#","recipientCountry":"#)
+            json.optional(disclosure.recipientCountry)
+            json.literal(#","occurredAt":"#)
+            json.string(disclosure.occurredAt)
+            json.literal(#","recordedAt":"#)
+            json.time(disclosure.recordedAt)
+            json.literal(#","legalBasis":"#)
+            json.string(disclosure.legalBasis)
+            json.literal(#","purpose":"#)
+            json.string(disclosure.purpose)
+            json.literal(#","channel":"#)
+            json.string(disclosure.channel)
+            json.literal(#","case":"#)
+            json.optional(disclosure.caseID)
+            json.literal(#","safeguard":"#)
+            if let safeguard = disclosure.safeguard {
+                json.literal(#"{"type":"#)
+                json.string(safeguard.type)
+                json.literal(#","reference":"#)
+                json.string(safeguard.reference)
+                json.literal("}")
+            } else {
+                json.literal("null")
+            }
+            json.literal(#","fields":["#)
+            for (fieldIndex, field) in disclosure.fields.enumerated() {
+                if fieldIndex > 0 { json.literal(",") }
+                json.literal(#"{"field":"#)
+                json.string(field.field)
+                json.literal(#","versionSeq":"#)
+                json.uint(field.versionSequence)
+                json.literal(#","value":"#)
+                json.value(field.value)
+                json.literal("}")
+            }
+            json.literal("]}")
+        }
+        json.literal("]}")
+        return json.bytes
+    }
+
+    /// Writes an answer and a newline to stdout, as ``Terminal/out(_:)`` writes a line.
+    static func write(_ bytes: [UInt8]) {
+        var line = bytes
+        line.append(UInt8(ascii: "\n"))
+        FileHandle.standardOutput.write(Data(line))
     }
 
     static func lookup(_ arguments: Arguments, _ context: Context) throws -> ExitCode {

@@ -37,4 +37,88 @@ struct ProjectionEntryTests {
         #expect(ProvenanceEntry(decoding: provenance + [0]) == nil)
         #expect(DisclosureEntry(decoding: disclosure + [0]) == nil)
     }
+
+    @Test("every field reads back from the stored bytes as it was given")
+    func fieldsReadBack() throws {
+        let provenance = try #require(ProvenanceEntry(decoding: Self.provenance.encoded()))
+        #expect(provenance.caseID == nil)
+        #expect(provenance.source == "dvv")
+        #expect(provenance.legalBasis == "legal_obligation")
+        #expect(provenance.purpose == "debt_collection")
+        #expect(provenance.sourceReference == "ref-1")
+        #expect(provenance.occurredAt == "2026-01-02T03:04:05+02:00")
+        #expect(provenance.occurredMicros == -5)
+        #expect(provenance.recordedAt == 42)
+        #expect(provenance.eventID == Self.eventID)
+        #expect(provenance.range(of: .caseID) == nil)
+        let source = try #require(provenance.range(of: .source))
+        #expect(Array(provenance.bytes[source]) == Array("dvv".utf8))
+        let disclosure = try #require(DisclosureEntry(decoding: Self.disclosure.encoded()))
+        #expect(disclosure.caseID == "case-ä")
+        #expect(disclosure.recipient == "agent-us")
+        #expect(disclosure.legalBasis == "legitimate_interests")
+        #expect(disclosure.purpose == "debt_collection")
+        #expect(disclosure.channel == "api")
+        #expect(disclosure.safeguard == Safeguard(type: "scc", reference: "SCC-2021"))
+        #expect(disclosure.occurredAt == "2026-01-02T03:04:05Z")
+        #expect(disclosure.occurredMicros == 1_767_322_245_000_000)
+        #expect(disclosure.recordedAt == 7)
+        #expect(disclosure.eventID == Self.eventID)
+        #expect(
+            disclosure.versions == [
+                .init(field: "address", sequence: 3, item: 0), .init(field: "phone", sequence: 9, item: 300),
+            ])
+        // Absent optional fields, a safeguard with only one half, and no versions.
+        let bare = DisclosureEntry(
+            caseID: nil, recipient: "r", legalBasis: "b", purpose: "p", channel: "c", safeguard: nil, occurredAt: "t",
+            occurredMicros: 0, recordedAt: 0, eventID: Self.eventID, versions: [])
+        let read = try #require(DisclosureEntry(decoding: bare.encoded()))
+        #expect(read.caseID == nil && read.safeguard == nil && read.versions.isEmpty)
+        var writer = EntryWriter()
+        for text in [nil, "r", "b", "p", "c", "scc", nil, "t"] as [String?] { writer.string(text) }
+        writer.int64(0)
+        writer.int64(0)
+        writer.raw(Self.eventID.bytes)
+        writer.uint64(0)
+        #expect(try #require(DisclosureEntry(decoding: writer.bytes)).safeguard == nil)
+        // A required string absent is refused.
+        var missing = EntryWriter()
+        for text in [nil, nil, "b", "p", nil, "t"] as [String?] { missing.string(text) }
+        missing.int64(0)
+        missing.int64(0)
+        missing.raw(Self.eventID.bytes)
+        #expect(ProvenanceEntry(decoding: missing.bytes) == nil)
+    }
+
+    @Test("the encoding is what EntryWriter writes, field by field, as docs/FORMAT.md lists it")
+    func encodingIsTheDocumentedOne() {
+        var writer = EntryWriter()
+        writer.string(nil)
+        writer.string("dvv")
+        writer.string("legal_obligation")
+        writer.string("debt_collection")
+        writer.string("ref-1")
+        writer.string("2026-01-02T03:04:05+02:00")
+        writer.int64(-5)
+        writer.int64(42)
+        writer.raw(Self.eventID.bytes)
+        #expect(Self.provenance.encoded() == writer.bytes)
+        #expect(Array(Self.provenance.encoded().prefix(7)) == [0xff, 0xff, 0, 3] + Array("dvv".utf8))
+    }
+
+    @Test("the case id alone reads from a whole or truncated entry as the entry reader reads it")
+    func caseIDAlone() {
+        let withCase = ProvenanceEntry(
+            caseID: "case-ä", source: "dvv", legalBasis: "b", purpose: "p", sourceReference: nil, occurredAt: "t",
+            occurredMicros: 0, recordedAt: 0, eventID: Self.eventID
+        ).encoded()
+        for bytes in [withCase, Self.provenance.encoded()] {
+            for length in 0...bytes.count {
+                let prefix = Array(bytes.prefix(length))
+                var reader = EntryReader(prefix)
+                #expect(ProvenanceEntry.caseID(in: prefix) == reader.string(), "length \(length)")
+            }
+        }
+        #expect(ProvenanceEntry.caseID(in: withCase) == .some("case-ä"))
+    }
 }
