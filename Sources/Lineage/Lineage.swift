@@ -57,11 +57,13 @@ extension Ledger {
             try AESGCMOpener.withOpener { opener in
                 var query = QueryContext(ledger: self, txn: txn, opener: opener)
                 defer { query.close() }
-                let fields = try field.map { [$0] } ?? projections.fields(of: subject, in: txn)
+                // One scan of the person's entries for all fields; a field's own prefix for one.
+                let scanned =
+                    try field.map { [($0, try projections.entries(subject: subject, field: $0, in: txn))] }
+                    ?? projections.fieldsWithEntries(of: subject, in: txn)
                 var found: [(field: String, entries: [(version: Projections.VersionRef, entry: ProvenanceEntry?)])] = []
                 var requests: [QueryContext.ValueRequest] = []
-                for field in fields {
-                    let entries = try projections.entries(subject: subject, field: field, in: txn)
+                for (field, entries) in scanned {
                     guard !entries.isEmpty else { continue }
                     for (version, entry) in entries {
                         guard let entry else {

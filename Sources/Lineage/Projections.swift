@@ -218,6 +218,35 @@ struct Projections: Sendable {
         }
     }
 
+    /// Every version of every field of a subject, fields in name order and versions oldest first,
+    /// with their entries: one scan of the subject's entries, each read in place.
+    func fieldsWithEntries(of subject: String, in txn: Transaction) throws -> [(
+        field: String, entries: [(version: VersionRef, entry: ProvenanceEntry?)]
+    )] {
+        let prefix = Self.prefix(subject)
+        var fields: [(field: String, entries: [(version: VersionRef, entry: ProvenanceEntry?)])] = []
+        var lastField: [UInt8] = []
+        try provenance.view(in: txn).forEachEntry(withPrefix: prefix, reverse: false) { key, value in
+            let rest = UnsafeRawBufferPointer(rebasing: key[prefix.count...])
+            guard let end = rest.firstIndex(of: 0), rest.count == end + 11 else { return true }
+            let field = UnsafeRawBufferPointer(rebasing: rest[..<end])
+            let sequence = Self.uint64(rest, at: end + 1)
+            let item = Int(rest[end + 9]) << 8 | Int(rest[end + 10])
+            let bytes = Array(value)
+            guard let entry = ProvenanceEntry(decoding: bytes),
+                case .some(let caseID) = ProvenanceEntry.caseID(in: bytes)
+            else { throw StoredEvent.Unreadable(description: "a provenance entry of record \(sequence) is malformed") }
+            if fields.isEmpty || lastField.withUnsafeBytes({ compareBytes($0, field) != 0 }) {
+                lastField = Array(field)
+                fields.append((String(decoding: field, as: UTF8.self), []))
+            }
+            fields[fields.count - 1].entries.append(
+                (VersionRef(sequence: sequence, item: item, caseID: caseID), entry))
+            return true
+        }
+        return fields
+    }
+
     private static func version(_ stored: RunEntry, prefixLength: Int) throws -> VersionRef {
         let sequence = BigEndian.uint64(stored.key, at: prefixLength)!
         let item = Int(stored.key[prefixLength + 8]) << 8 | Int(stored.key[prefixLength + 9])
