@@ -204,6 +204,7 @@ public final class Environment: @unchecked Sendable {
                 if code == MDB_MAP_FULL { return .mapFull }
                 try check(code, "mdb_txn_commit")
                 txn.capture?.transactionCommitted()
+                txn.runAfterCommitHooks()
                 return .done(result)
             }
             switch attempt {

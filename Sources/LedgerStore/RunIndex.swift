@@ -160,6 +160,10 @@ public final class RunIndex: Sendable {
     /// The runs, newest first.
     public func runs(in txn: Transaction) throws -> [RunDescriptor] { try directory(in: txn).runs }
 
+    /// A number below the recency of every run made after `txn`'s snapshot, and at or above that of
+    /// every run it sees: reads given it as `newerThan` look only at what was stored since.
+    public func recencyFloor(in txn: Transaction) throws -> UInt64 { try directory(in: txn).nextRecency }
+
     /// The number of entries, as the directory counts them (a key stored in two runs counts twice).
     public func entryCount(in txn: Transaction) throws -> UInt64 { try directory(in: txn).entryCount }
 

@@ -5,19 +5,34 @@ import Foundation
 /// transaction the puts still pending. Where several hold one key, the newest holds its value.
 public protocol RunIndexView: AnyObject {
     /// Calls `body` with the value of `key` (or `nil`), lent in place: it must not escape `body`.
-    func withValue<T>(_ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T
+    /// With `newerThan`, only what was stored after a snapshot whose ``RunIndex/recencyFloor(in:)``
+    /// it is (and, in a write transaction, its pending puts) is looked at.
+    func withValue<T>(_ key: [UInt8], newerThan floor: UInt64?, _ body: (UnsafeRawBufferPointer?) throws -> T)
+        throws -> T
     /// Calls `body` with every entry whose key starts with `prefix`, in key order (descending when
     /// `reverse`), lent in place, until `body` returns false. `body` must not write to the index.
+    /// `newerThan` as for ``withValue(_:newerThan:_:)``.
     func forEachEntry(
-        withPrefix prefix: [UInt8], reverse: Bool,
+        withPrefix prefix: [UInt8], reverse: Bool, newerThan floor: UInt64?,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws
 }
 
 extension RunIndexView {
+    public func withValue<T>(_ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T {
+        try withValue(key, newerThan: nil, body)
+    }
+
+    public func forEachEntry(
+        withPrefix prefix: [UInt8], reverse: Bool,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try forEachEntry(withPrefix: prefix, reverse: reverse, newerThan: nil, body)
+    }
+
     /// The value of `key`, copied out.
-    public func get(_ key: [UInt8]) throws -> [UInt8]? {
-        try withValue(key) { $0.map { Array($0) } }
+    public func get(_ key: [UInt8], newerThan floor: UInt64? = nil) throws -> [UInt8]? {
+        try withValue(key, newerThan: floor) { $0.map { Array($0) } }
     }
 
     /// Every entry whose key starts with `prefix`, in key order, copied out.
@@ -89,10 +104,13 @@ public final class RunIndexReader: RunIndexView {
         }
     }
 
-    /// The positions of the runs that may hold a key whose filter key hashes to `hash`, newest first.
-    private func candidateRuns(hash: UInt64?) throws -> [Int] {
+    /// The positions of the runs that may hold a key whose filter key hashes to `hash`, newest first;
+    /// with `floor`, only runs made since the snapshot it is the floor of.
+    private func candidateRuns(hash: UInt64?, newerThan floor: UInt64? = nil) throws -> [Int] {
         var candidates: [Int] = []
         for position in directory.runs.indices {
+            // Newest first: once a run is older than the floor, so are all after it.
+            if let floor, directory.runs[position].recency < floor { break }
             if let hash, let filter = try filter(position), !filter.mayContain(hash) { continue }
             candidates.append(position)
         }
@@ -108,12 +126,16 @@ public final class RunIndexReader: RunIndexView {
         physicalKey.append(contentsOf: key)
     }
 
-    public func withValue<T>(_ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T {
-        try key.withUnsafeBytes { bytes in try withValue(bytes, body) }
+    public func withValue<T>(
+        _ key: [UInt8], newerThan floor: UInt64?, _ body: (UnsafeRawBufferPointer?) throws -> T
+    ) throws -> T {
+        try key.withUnsafeBytes { bytes in try withValue(bytes, newerThan: floor, body) }
     }
 
-    func withValue<T>(_ key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T {
-        for position in try candidateRuns(hash: filterHash(key, isPrefix: false)) {
+    func withValue<T>(
+        _ key: UnsafeRawBufferPointer, newerThan floor: UInt64? = nil, _ body: (UnsafeRawBufferPointer?) throws -> T
+    ) throws -> T {
+        for position in try candidateRuns(hash: filterHash(key, isPrefix: false), newerThan: floor) {
             setPhysicalKey(run: directory.runs[position].id, key)
             var value = MDB_val()
             let code = physicalKey.withUnsafeBytes { keyBytes -> Int32 in
@@ -130,10 +152,10 @@ public final class RunIndexReader: RunIndexView {
     }
 
     public func forEachEntry(
-        withPrefix prefix: [UInt8], reverse: Bool,
+        withPrefix prefix: [UInt8], reverse: Bool, newerThan floor: UInt64?,
         _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
     ) throws {
-        try forEachEntry(withPrefix: prefix, pending: [], reverse: reverse, body)
+        try forEachEntry(withPrefix: prefix, pending: [], reverse: reverse, newerThan: floor, body)
     }
 
     /// The merged visit, with `pending` (sorted, all starting with `prefix`) newest of all. Each run
@@ -141,11 +163,13 @@ public final class RunIndexReader: RunIndexView {
     /// committed runs do not move before the transaction ends, and nothing writes during the visit);
     /// the lists are then merged.
     func forEachEntry(
-        withPrefix prefix: [UInt8], pending: [PendingPuts.Entry], reverse: Bool,
+        withPrefix prefix: [UInt8], pending: [PendingPuts.Entry], reverse: Bool, newerThan floor: UInt64? = nil,
         _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
     ) throws {
         var lists: [[PendingPuts.Entry]] = pending.isEmpty ? [] : [pending]
-        let candidates = try prefix.withUnsafeBytes { try candidateRuns(hash: filterHash($0, isPrefix: true)) }
+        let candidates = try prefix.withUnsafeBytes {
+            try candidateRuns(hash: filterHash($0, isPrefix: true), newerThan: floor)
+        }
         if !candidates.isEmpty {
             // Every entry is collected before `body` sees any, so a nested scan may reuse the cursor.
             let cursor = try txn.sharedCursor(index.database)

@@ -38,19 +38,21 @@ public final class RunIndexWriter: RunIndexView {
         key.withUnsafeBytes { pending.value(for: $0).map { Array($0) } }
     }
 
-    public func withValue<T>(_ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T {
+    public func withValue<T>(
+        _ key: [UInt8], newerThan floor: UInt64?, _ body: (UnsafeRawBufferPointer?) throws -> T
+    ) throws -> T {
         try key.withUnsafeBytes { bytes in
             if let value = pending.value(for: bytes) { return try body(value) }
-            return try reader.withValue(bytes, body)
+            return try reader.withValue(bytes, newerThan: floor, body)
         }
     }
 
     public func forEachEntry(
-        withPrefix prefix: [UInt8], reverse: Bool,
+        withPrefix prefix: [UInt8], reverse: Bool, newerThan floor: UInt64?,
         _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
     ) throws {
         let fresh = prefix.withUnsafeBytes { pending.entries(withPrefix: $0) }
-        try reader.forEachEntry(withPrefix: prefix, pending: fresh, reverse: reverse, body)
+        try reader.forEachEntry(withPrefix: prefix, pending: fresh, reverse: reverse, newerThan: floor, body)
     }
 
     /// Stores the pending puts as one new run, merges runs as their weights require, and stores the

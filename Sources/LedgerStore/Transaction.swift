@@ -18,6 +18,7 @@ public final class Transaction {
     private var memos: [ObjectIdentifier: AnyObject] = [:]
     /// Work that must be done before the transaction commits, in order of registration.
     private var commitHooks: [() throws -> Void] = []
+    private var afterCommitHooks: [() -> Void] = []
     private var appendCursors: [MDB_dbi: OpaquePointer] = [:]
     private var readCursors: [MDB_dbi: Cursor] = [:]
 
@@ -28,7 +29,6 @@ public final class Transaction {
     }
 
     func countRead() { readCount += 1 }
-
 
     /// The object `owner` keeps for this transaction, made by `make` the first time it is asked for.
     public func memo<T: AnyObject>(for owner: AnyObject, _ make: () throws -> T) rethrows -> T {
@@ -52,6 +52,7 @@ public final class Transaction {
     func releaseDerivedState() {
         memos.removeAll()
         commitHooks.removeAll()
+        afterCommitHooks.removeAll()
         appendCursors.removeAll()
         // A read-only transaction's cursors must be closed, before or after it ends; a write
         // transaction's were closed by LMDB when it ended.
@@ -76,6 +77,18 @@ public final class Transaction {
     public func beforeCommit(_ hook: @escaping () throws -> Void) {
         precondition(isWritable, "only a write transaction commits changes")
         commitHooks.append(hook)
+    }
+
+    /// Registers work to run once the transaction has committed (not when it is aborted or
+    /// discarded): for what may only be believed of committed data, such as caching it.
+    public func afterCommit(_ hook: @escaping () -> Void) {
+        precondition(isWritable, "only a write transaction commits changes")
+        afterCommitHooks.append(hook)
+    }
+
+    func runAfterCommitHooks() {
+        for hook in afterCommitHooks { hook() }
+        afterCommitHooks.removeAll()
     }
 
     func runCommitHooks() throws {

@@ -15,6 +15,8 @@ public struct PreparedEvent: Sendable {
     let plaintexts: [[UInt8]]
     /// Per ingested item: its identity-index key, when it is a personal identity code.
     let identityDigests: [Digest?]
+    /// What the import's producer found for the event in a snapshot, when it looked (``SnapshotHints``).
+    var hints: SnapshotHints? = nil
 }
 
 /// The checks that need only the event itself, run before (and outside) the write transaction:

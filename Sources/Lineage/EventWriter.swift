@@ -8,16 +8,19 @@ struct EventWriter {
     private let idempotency: RunIndexWriter
     private var dataKeys: [[UInt8]: (id: [UInt8], key: [UInt8])] = [:]
     private var parties = PartyCache()
-    private let nonces = NoncePool()
+    /// Values are sealed through one cipher context per data key, keyed once per transaction.
+    private let sealer: AESGCMSealer
+    private var sealerKeys: [[UInt8]: AESGCMSealer.Key] = [:]
     private var sentVersions: [Projections.VersionRef] = []
     /// The vault's generation as this transaction sees it, for the process's cache of data keys.
     private let vaultGeneration: UInt64
 
-    init(ledger: Ledger, txn: Transaction, appender: LogAppender, recordedAt: Int64) throws {
+    init(ledger: Ledger, txn: Transaction, appender: LogAppender, recordedAt: Int64, sealer: AESGCMSealer) throws {
         self.ledger = ledger
         self.txn = txn
         self.appender = appender
         self.recordedAt = recordedAt
+        self.sealer = sealer
         idempotency = try ledger.idempotency.writer(in: txn)
         vaultGeneration = try ledger.vault.generation(in: txn)
     }
@@ -25,7 +28,12 @@ struct EventWriter {
     mutating func write(_ prepared: PreparedEvent) throws -> Outcome {
         let event = prepared.event
         let envelope = event.envelope
-        if let stored = try idempotency.get(envelope.id.bytes) {
+        // A hinted id is known from the snapshot; else only what was stored since needs a look.
+        let hints = prepared.hints
+        let known =
+            try hints?.knownSequence.map { BigEndian.bytes($0) }
+            ?? idempotency.get(envelope.id.bytes, newerThan: hints?.floors.idempotency)
+        if let stored = known {
             let sequence = BigEndian.uint64(stored) ?? 0
             if try ledger.record(at: sequence, holds: prepared, in: txn) { return .duplicate(sequence) }
             return .rejected(
@@ -34,7 +42,7 @@ struct EventWriter {
                     message: "id was already recorded, as sequence number \(sequence), with other content"))
         }
         if var rejection = try StateRules(projections: ledger.projections, txn: txn).check(
-            event, parties: &parties, sentVersions: &sentVersions)
+            event, parties: &parties, sentVersions: &sentVersions, hints: hints)
         {
             rejection.id = envelope.id.description
             return .rejected(rejection)
@@ -66,18 +74,26 @@ struct EventWriter {
         guard case .ingested(let ingestion) = event.payload, let subject = event.envelope.subject else { return [] }
         var sealed: [SealedValue] = []
         sealed.reserveCapacity(ingestion.items.count)
+        // Values the producer sealed under keys the snapshot had stand while no key has been
+        // destroyed since (the vault's generation); the others are sealed here.
+        let hints = prepared.hints.flatMap { $0.floors.vaultGeneration == vaultGeneration ? $0 : nil }
         for (index, item) in ingestion.items.enumerated() {
+            if let hinted = hints?.sealed[index] {
+                sealed.append(SealedValue(keyID: hinted.keyID, combined: hinted.combined))
+                continue
+            }
             let category = Vocabulary.standard.fields[item.field]?.category ?? ""
             let unit = Vault.unit(subject: subject, caseID: ingestion.caseID, category: category)
             let dataKey = try ledger.vault.dataKey(
                 forUnit: unit, creatingFor: sequence, item: index, in: txn, cache: &dataKeys,
-                generation: vaultGeneration)
-            let box = try AESGCM.seal(
-                prepared.plaintexts[index], key: dataKey.key,
+                generation: vaultGeneration, newerThan: hints?.floors.units)
+            let sealerKey = try sealerKeys[dataKey.id] ?? sealer.add(key: dataKey.key)
+            sealerKeys[dataKey.id] = sealerKey
+            let combined = try sealer.seal(
+                prepared.plaintexts[index], key: sealerKey,
                 associatedData: Vault.valueAssociatedData(
-                    eventID: event.envelope.id, item: index, field: item.field, keyID: dataKey.id),
-                nonces: nonces)
-            sealed.append(SealedValue(keyID: dataKey.id, box: box))
+                    eventID: event.envelope.id, item: index, field: item.field, keyID: dataKey.id))
+            sealed.append(SealedValue(keyID: dataKey.id, combined: combined))
         }
         return sealed
     }

@@ -63,7 +63,8 @@ extension Ledger {
         let queue = BoundedQueue<[NumberedLine]>(capacity: 2)
         let producer = Producer(
             reader: LineReader(fd: fd, limit: EventPreparer.maxLineBytes), preparer: try makePreparer(),
-            queue: queue, batchSize: options.atomic || options.dryRun ? 10_000 : options.batchSize)
+            hinter: SnapshotHinter(ledger: self), queue: queue,
+            batchSize: options.atomic || options.dryRun ? 10_000 : options.batchSize)
         let thread = Thread { producer.run() }
         thread.stackSize = 4 << 20
         thread.start()
@@ -154,14 +155,25 @@ struct NumberedLine: Sendable {
 private final class Producer: @unchecked Sendable {
     private let reader: LineReader
     private let preparer: EventPreparer
+    private let hinter: SnapshotHinter
     private let queue: BoundedQueue<[NumberedLine]>
     private let batchSize: Int
 
-    init(reader: LineReader, preparer: EventPreparer, queue: BoundedQueue<[NumberedLine]>, batchSize: Int) {
+    init(
+        reader: LineReader, preparer: EventPreparer, hinter: SnapshotHinter, queue: BoundedQueue<[NumberedLine]>,
+        batchSize: Int
+    ) {
         self.reader = reader
         self.preparer = preparer
+        self.hinter = hinter
         self.queue = queue
         self.batchSize = batchSize
+    }
+
+    /// Hints the batch (its lookups in a snapshot, taken now) and hands it to the writer.
+    private func push(_ batch: inout [NumberedLine]) throws -> Bool {
+        try hinter.addHints(to: &batch)
+        return queue.push(batch)
     }
 
     func run() {
@@ -178,11 +190,11 @@ private final class Producer: @unchecked Sendable {
                     : preparer.prepare(line.bytes[...], line: line.number)
                 batch.append(NumberedLine(number: line.number, prepared: prepared))
                 if batch.count == batchSize {
-                    guard queue.push(batch) else { return }
+                    guard try push(&batch) else { return }
                     batch.removeAll(keepingCapacity: true)
                 }
             }
-            if !batch.isEmpty { guard queue.push(batch) else { return } }
+            if !batch.isEmpty { guard try push(&batch) else { return } }
             queue.finish(error: nil)
         } catch {
             queue.finish(error: error)

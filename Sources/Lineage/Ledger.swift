@@ -102,7 +102,8 @@ public final class Ledger: @unchecked Sendable {
         // rewriting each entry less often.
         idempotency = RunIndex(database: databases[0], scope: .wholeKey, fanIn: 8)
         meta = databases[1]
-        vault = Vault(units: databases[2], keys: databases[3], meta: databases[1], keyEncryptionKey: keys.keyEncryptionKey)
+        vault = Vault(
+            units: databases[2], keys: databases[3], meta: databases[1], keyEncryptionKey: keys.keyEncryptionKey)
         projections = Projections(
             parties: databases[4], provenance: databases[5], disclosures: databases[6], identity: databases[7])
     }
@@ -123,11 +124,14 @@ public final class Ledger: @unchecked Sendable {
     func write(_ lines: [PreparedLine], in txn: Transaction, appender: LogAppender, recordedAt: Int64) throws
         -> [Outcome]
     {
-        var writer = try EventWriter(ledger: self, txn: txn, appender: appender, recordedAt: recordedAt)
-        return try lines.map { line in
-            switch line {
-            case .rejected(let rejection): return .rejected(rejection)
-            case .event(let prepared): return try writer.write(prepared)
+        try AESGCMSealer.withSealer { sealer in
+            var writer = try EventWriter(
+                ledger: self, txn: txn, appender: appender, recordedAt: recordedAt, sealer: sealer)
+            return try lines.map { line in
+                switch line {
+                case .rejected(let rejection): return .rejected(rejection)
+                case .event(let prepared): return try writer.write(prepared)
+                }
             }
         }
     }

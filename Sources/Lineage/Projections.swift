@@ -263,16 +263,47 @@ struct Projections: Sendable {
         later.contains { $0.caseID == version.caseID || $0.caseID == nil || version.caseID == nil }
     }
 
+    /// What decides the version a disclosure sends, from one look at a field's versions: the newest
+    /// received for the disclosure's case or for no case (`matching`), and the newest of all
+    /// (`latest`). Looks at two sets of versions — a snapshot's, and what was added since — combine by
+    /// taking the newer of each.
+    struct VersionCandidates: Sendable, Equatable {
+        var matching: VersionRef?
+        var latest: VersionRef?
+
+        static let none = VersionCandidates(matching: nil, latest: nil)
+
+        /// The version sent: the newest matching one, else the newest of all.
+        var sent: VersionRef? { matching ?? latest }
+
+        func combined(with other: VersionCandidates) -> VersionCandidates {
+            func newer(_ a: VersionRef?, _ b: VersionRef?) -> VersionRef? {
+                guard let a else { return b }
+                guard let b else { return a }
+                return (a.sequence, a.item) >= (b.sequence, b.item) ? a : b
+            }
+            return VersionCandidates(matching: newer(matching, other.matching), latest: newer(latest, other.latest))
+        }
+    }
+
     /// The version a disclosure in `caseID` sends: the latest received for that case or for no case,
     /// else the latest of all; nil when the subject has no value for the field. In a write
-    /// transaction this sees the versions it has added itself. Walks back from the newest version,
-    /// so the cost is the few versions after the one sent, not the field's whole history.
+    /// transaction this sees the versions it has added itself.
     func currentVersion(subject: String, field: String, caseID: String?, in txn: Transaction) throws -> VersionRef? {
+        try versionCandidates(subject: subject, field: field, caseID: caseID, in: txn).sent
+    }
+
+    /// The candidates among a field's versions (with `newerThan`, only those stored since the snapshot
+    /// whose ``RunIndex/recencyFloor(in:)`` it is, and a write transaction's own). Walks back from the
+    /// newest version and stops at the first that matches, so the cost is the few versions after the
+    /// one sent, not the field's whole history.
+    func versionCandidates(
+        subject: String, field: String, caseID: String?, in txn: Transaction, newerThan floor: UInt64? = nil
+    ) throws -> VersionCandidates {
         let prefix = Self.prefix(subject, field)
         let wanted = caseID.map { Array($0.utf8) }
-        var latest: VersionRef?
-        var sent: VersionRef?
-        try provenance.view(in: txn).forEachEntry(withPrefix: prefix, reverse: true) { key, value in
+        var candidates = VersionCandidates.none
+        try provenance.view(in: txn).forEachEntry(withPrefix: prefix, reverse: true, newerThan: floor) { key, value in
             guard key.count == prefix.count + 10 else { return true }
             guard let entryCase = Self.caseID(inProvenanceEntry: value) else {
                 throw StoredEvent.Unreadable(description: "a provenance entry is malformed")
@@ -283,19 +314,19 @@ struct Projections: Sendable {
                 case (.some(let stored), .some(let wanted)): wanted.withUnsafeBytes { compareBytes($0, stored) == 0 }
                 case (.some, nil): false
                 }
-            guard matches || latest == nil else { return true }
+            guard matches || candidates.latest == nil else { return true }
             let version = VersionRef(
                 sequence: Self.uint64(key, at: prefix.count),
                 item: Int(key[prefix.count + 8]) << 8 | Int(key[prefix.count + 9]),
                 caseID: entryCase.map { String(decoding: $0, as: UTF8.self) })
-            if latest == nil { latest = version }
+            if candidates.latest == nil { candidates.latest = version }
             if matches {
-                sent = version
+                candidates.matching = version
                 return false
             }
             return true
         }
-        return sent ?? latest
+        return candidates
     }
 
     /// The case id at the start of a provenance entry (its first field: a 2-byte length, or 0xffff

@@ -15,7 +15,8 @@ struct StateRules {
     /// `sentVersions` receives the version of each field it sends, which the projection then
     /// records without looking them up a second time.
     func check(
-        _ event: DomainEvent, parties: inout PartyCache, sentVersions: inout [Projections.VersionRef]
+        _ event: DomainEvent, parties: inout PartyCache, sentVersions: inout [Projections.VersionRef],
+        hints: SnapshotHints? = nil
     ) throws -> Rejection? {
         sentVersions.removeAll(keepingCapacity: true)
         let at = event.envelope.occurredAt.microseconds
@@ -50,10 +51,18 @@ struct StateRules {
                         field: "payload.fields[\(index)]", rule: .disclosureCategoryNotAllowed,
                         message: "a \(recipient.kind) may not receive \(field) (category \(category))")
                 }
-                guard
-                    let version = try projections.currentVersion(
+                // The snapshot's candidates, when hinted, beside those stored since; else all of them.
+                let version: Projections.VersionRef?
+                if let hints, index < hints.versions.count {
+                    version = try projections.versionCandidates(
+                        subject: subject, field: field, caseID: disclosure.caseID, in: txn,
+                        newerThan: hints.floors.provenance
+                    ).combined(with: hints.versions[index]).sent
+                } else {
+                    version = try projections.currentVersion(
                         subject: subject, field: field, caseID: disclosure.caseID, in: txn)
-                else {
+                }
+                guard let version else {
                     return Rejection(
                         field: "payload.fields[\(index)]", rule: .disclosureNoLiveValue,
                         message: "the subject has no live value for \(field) to disclose")

@@ -1,19 +1,37 @@
 import Foundation
 
 /// One sealed personal value in a record's sealed section: the data key it was sealed under and
-/// the box.
+/// the box, kept as its stored bytes (nonce ‖ ciphertext ‖ tag).
 public struct SealedValue: Equatable, Sendable {
     public let keyID: [UInt8]
-    public let box: SealedBox
+    /// nonce ‖ ciphertext ‖ tag, at least a nonce and a tag long.
+    public let combined: [UInt8]
+
+    public init(keyID: [UInt8], box: SealedBox) {
+        self.keyID = keyID
+        combined = box.combined
+    }
+
+    init(keyID: [UInt8], combined: [UInt8]) {
+        precondition(combined.count >= SealedBox.nonceByteCount + SealedBox.tagByteCount)
+        self.keyID = keyID
+        self.combined = combined
+    }
+
+    /// The box split into its parts.
+    public var box: SealedBox { SealedBox(combined: combined)! }
 
     /// The sealed section: count (4 bytes), then per value: key id (16 bytes), length L (4 bytes),
     /// nonce ‖ ciphertext ‖ tag (L bytes). All integers big-endian.
     static func encode(_ values: [SealedValue]) -> [UInt8] {
         guard !values.isEmpty else { return [] }
-        var out = BigEndian.bytes(UInt32(values.count))
+        var out: [UInt8] = []
+        out.reserveCapacity(4 + values.reduce(0) { $0 + 20 + $1.combined.count })
+        out += BigEndian.bytes(UInt32(values.count))
         for value in values {
-            let combined = value.box.combined
-            out += value.keyID + BigEndian.bytes(UInt32(combined.count)) + combined
+            out += value.keyID
+            out += BigEndian.bytes(UInt32(value.combined.count))
+            out += value.combined
         }
         return out
     }
@@ -25,10 +43,12 @@ public struct SealedValue: Equatable, Sendable {
         var offset = 4
         for _ in 0..<count {
             guard bytes.count >= offset + 20, let length = BigEndian.uint32(bytes, at: offset + 16).map(Int.init),
-                bytes.count >= offset + 20 + length,
-                let box = SealedBox(combined: Array(bytes[(offset + 20)..<(offset + 20 + length)]))
+                length >= SealedBox.nonceByteCount + SealedBox.tagByteCount, bytes.count >= offset + 20 + length
             else { return nil }
-            values.append(SealedValue(keyID: Array(bytes[offset..<(offset + 16)]), box: box))
+            values.append(
+                SealedValue(
+                    keyID: Array(bytes[offset..<(offset + 16)]),
+                    combined: Array(bytes[(offset + 20)..<(offset + 20 + length)])))
             offset += 20 + length
         }
         return offset == bytes.count ? values : nil
@@ -87,15 +107,26 @@ struct Vault: Sendable {
 
     /// What a sealed value is bound to, so its box cannot be moved to another event, item or key.
     static func valueAssociatedData(eventID: EventID, item: Int, field: String, keyID: [UInt8]) -> [UInt8] {
-        Array("lineage value v1".utf8) + [0] + eventID.bytes + BigEndian.bytes(UInt32(item)) + Array(field.utf8) + [0]
-            + keyID
+        var data: [UInt8] = []
+        data.reserveCapacity(Self.valueLabel.count + 21 + field.utf8.count + keyID.count)
+        data += Self.valueLabel
+        data += eventID.bytes
+        data += [UInt8(item >> 24 & 0xff), UInt8(item >> 16 & 0xff), UInt8(item >> 8 & 0xff), UInt8(item & 0xff)]
+        data.append(contentsOf: field.utf8)
+        data.append(0)
+        data += keyID
+        return data
     }
+
+    private static let valueLabel = Array("lineage value v1".utf8) + [0]
 
     /// The unit's data key; when it has none (or its key was destroyed), a new random 32-byte key,
     /// whose id names item `item` of the event being recorded under `sequence`.
+    /// With `newerThan` (a snapshot's floor for `vault.units`, when the caller knows the snapshot had
+    /// no key for the unit), only units stored since are looked at.
     func dataKey(
         forUnit unit: [UInt8], creatingFor sequence: UInt64, item: Int, in txn: Transaction,
-        cache: inout [[UInt8]: (id: [UInt8], key: [UInt8])], generation: UInt64
+        cache: inout [[UInt8]: (id: [UInt8], key: [UInt8])], generation: UInt64, newerThan floor: UInt64? = nil
     ) throws -> (id: [UInt8], key: [UInt8]) {
         if let known = cache[unit] { return known }
         if let known = self.cache.key(forUnit: unit, generation: generation) {
@@ -103,7 +134,7 @@ struct Vault: Sendable {
             return known
         }
         let unitKeys = try units.writer(in: txn)
-        if let keyID = try unitKeys.get(unit), let key = try dataKey(id: keyID, in: txn) {
+        if let keyID = try unitKeys.get(unit, newerThan: floor), let key = try dataKey(id: keyID, in: txn) {
             cache[unit] = (keyID, key)
             // Only a key already stored goes into the process's cache: one created by this
             // transaction exists only if it commits.
@@ -116,6 +147,9 @@ struct Vault: Sendable {
         try txn.put(keys, key: keyID, value: wrapped.combined, flags: .noOverwrite)
         unitKeys.put(unit, keyID)
         cache[unit] = (keyID, key)
+        // The process may keep the new key once it exists, that is once the transaction commits.
+        let processCache = self.cache
+        txn.afterCommit { processCache.remember(unit, (keyID, key), generation: generation) }
         return (keyID, key)
     }
 

@@ -228,4 +228,24 @@ struct TransactionTests {
             #expect(error?.isNotFound == true)
         }
     }
+
+    @Test("after-commit hooks run once a transaction commits, never after an abort or a discard")
+    func afterCommitHooks() throws {
+        try withTemporaryDirectory { path in
+            let environment = try Environment(path: path)
+            let table = try environment.openDatabases([("t", [])])[0]
+            var ran: [String] = []
+            try environment.write { txn in
+                try txn.put(table, key: [1], value: [1])
+                txn.afterCommit { ran.append("committed") }
+            }
+            struct Failure: Error {}
+            _ = try? environment.write { txn in
+                txn.afterCommit { ran.append("aborted") }
+                throw Failure()
+            }
+            try environment.writeAndDiscard { txn in txn.afterCommit { ran.append("discarded") } }
+            #expect(ran == ["committed"])
+        }
+    }
 }
