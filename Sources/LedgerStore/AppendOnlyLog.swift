@@ -54,13 +54,14 @@ public final class AppendOnlyLog: Sendable {
         try txn.get(records, key: BigEndian.bytes(sequence))
     }
 
-    /// Calls `body` with every record in sequence order, from `start`, in one cursor pass.
-    public func forEachRecord(in txn: Transaction, from start: UInt64 = 0, _ body: (UInt64, [UInt8]) throws -> Void)
-        throws
-    {
+    /// Calls `body` with every record in sequence order, from `start` and below `end` (to the last
+    /// without one), in one cursor pass.
+    public func forEachRecord(
+        in txn: Transaction, from start: UInt64 = 0, to end: UInt64? = nil, _ body: (UInt64, [UInt8]) throws -> Void
+    ) throws {
         try txn.withCursor(records) { cursor in
             var entry = try cursor.seek(atLeast: BigEndian.bytes(start))
-            while let current = entry, let sequence = BigEndian.uint64(current.key) {
+            while let current = entry, let sequence = BigEndian.uint64(current.key), sequence < end ?? .max {
                 try body(sequence, current.value)
                 entry = try cursor.next()
             }

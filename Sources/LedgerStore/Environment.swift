@@ -246,6 +246,22 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Grows the map, before a write known to be large, so that `bytes` more than the pages in use
+    /// fit in it: a transaction that hits `MDB_MAP_FULL` runs again from the start, and a rebuild
+    /// would do all its work twice. No transaction of this process may be open.
+    public func reserve(_ bytes: Int) throws {
+        try mapLock.withExclusive {
+            try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize")
+            let raw = rawInfo()
+            var stat = MDB_stat()
+            mdb_env_stat(handle, &stat)
+            let needed = (raw.me_last_pgno + 1) * Int(stat.ms_psize) + bytes
+            guard raw.me_mapsize < needed else { return }
+            let step = 64 << 20
+            try check(mdb_env_set_mapsize(handle, (needed + step - 1) / step * step), "mdb_env_set_mapsize")
+        }
+    }
+
     private func rawInfo() -> MDB_envinfo {
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)

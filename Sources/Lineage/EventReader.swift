@@ -7,8 +7,13 @@
 ///
 /// A reader is reused event after event by one thread. After a successful ``read(_:)`` it says where on
 /// the tape the preparer finds what it cuts out of the canonical form: the id, the items, their values.
+///
+/// A `stored` reader reads the stored form instead (a record's event, as ``StoredForm`` writes it):
+/// each item holds `"sealed":` the index of its sealed value where a received one holds its value,
+/// as ``DomainEvent/init(_:vocabulary:stored:)`` reads it with `stored: true`.
 struct EventReader {
     let vocabulary: Vocabulary
+    let stored: Bool
     /// The node of the envelope's `id` string.
     private(set) var idNode = 0
     /// The node of `payload.items`, for a `data.ingested` event.
@@ -16,8 +21,9 @@ struct EventReader {
     /// Per ingested item, the node of its value and the value's type.
     private(set) var itemValues: [(node: Int, type: ValueType)] = []
 
-    init(vocabulary: Vocabulary) {
+    init(vocabulary: Vocabulary, stored: Bool = false) {
         self.vocabulary = vocabulary
+        self.stored = stored
     }
 
     private enum EventType {
@@ -54,6 +60,7 @@ struct EventReader {
         "id", "type", "occurredAt", "subject", "schemaVersion", "payload",
     ]
     private static let itemMembers: [StaticString] = ["field", "value", "socialForceMajeure"]
+    private static let storedItemMembers: [StaticString] = ["field", "sealed", "socialForceMajeure"]
 
     /// Checks the event on `document`'s tape and returns it slimmed (``DomainEvent/slimmed()``: no JSON).
     mutating func read(_ document: JSONDocument) throws(Rejection) -> DomainEvent {
@@ -179,7 +186,7 @@ struct EventReader {
         return DomainEvent(unchecked: event, payload: domainPayload)
     }
 
-    /// `payload.items` (`PayloadReader.items` for a received event), noting each value's node.
+    /// `payload.items` (`PayloadReader.items`), noting each received value's node.
     private mutating func readItems(_ payload: PayloadCursor) throws(Rejection) -> [IngestedItem] {
         let document = payload.document
         let node = try payload.required("items")
@@ -191,7 +198,7 @@ struct EventReader {
         items.reserveCapacity(document.count(node))
         for (index, element) in document.elements(node).enumerated() {
             guard document.kind(element) == .object else { throw payload.reject(.itemNotAnObject(index)) }
-            let item = document.members(of: element, named: Self.itemMembers)
+            let item = document.members(of: element, named: stored ? Self.storedItemMembers : Self.itemMembers)
             if let other = item.other { throw payload.reject(.itemUnknownMember(index, document.string(other))) }
             let fieldNode = item.value("field")
             guard let fieldNode, document.kind(fieldNode) == .string else {
@@ -209,6 +216,19 @@ struct EventReader {
             }
             if definition.special && !(field == "social_force_majeure" && socialForceMajeure) {
                 throw payload.reject(.itemSpecialCategory(index))
+            }
+            if stored {
+                guard let sealedNode = item.value("sealed") else {
+                    throw payload.reject(.itemWithoutValue(index, "sealed"))
+                }
+                // The tape holds numbers in canonical spelling, as the tree does (a short one's `String`
+                // is stored inline: no allocation).
+                guard document.kind(sealedNode) == .number, let sealed = Int(document.string(sealedNode)) else {
+                    throw payload.reject(.itemSealedNotAnIndex(index))
+                }
+                items.append(
+                    IngestedItem(field: field, value: nil, sealed: sealed, socialForceMajeure: socialForceMajeure))
+                continue
             }
             guard let value = item.value("value") else {
                 throw payload.reject(.itemWithoutValue(index, "value"))

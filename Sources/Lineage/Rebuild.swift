@@ -7,7 +7,13 @@ extension Ledger {
     /// records replayed.
     @discardableResult
     public func rebuildProjections(progress: (UInt64) -> Void = { _ in }) throws -> UInt64 {
-        try environment.write { txn in try replayProjections(in: txn, progress: progress) }
+        // The old projections' pages stay until the commit, the new ones are written beside them (and
+        // their runs merged): room for twice what they hold now, so that the map never fills halfway.
+        let projectionBytes = try environment.read { txn in
+            try projections.all.reduce(0) { $0 + (try txn.statistics($1).bytes) }
+        }
+        try environment.reserve(2 * projectionBytes + (64 << 20))
+        return try environment.write { txn in try replayProjections(in: txn, progress: progress) }
     }
 
     /// The databases `rebuild` empties and replays.
@@ -60,22 +66,29 @@ struct DecodedRecord: Sendable {
     let outcome: Outcome
 }
 
-/// Decodes records on a thread of its own, in a read transaction of its own, for `rebuild` and
-/// `verify`, handing them over in batches.
+/// Decodes records on threads of their own, each in a read transaction of its own, for `rebuild` and
+/// `verify`, handing them over in batches, in order. Decoding (parsing the event, deriving its
+/// entries) costs several times what storing the entries does, so two threads decode, batch k on
+/// thread k mod 2, while the caller's thread stores: on two cores, all three keep both busy.
 final class RecordDecoder: @unchecked Sendable {
-    // @unchecked: created on the calling thread, then used only by the decoder's thread; the queue
+    // @unchecked: created on the calling thread, then used only by its decoding thread; the queue
     // is the one shared object, and it synchronises itself.
     private let ledger: Ledger
     private let size: UInt64
     private let checking: Bool
+    private let worker: Int
+    private let workers: Int
     private let queue: BoundedQueue<[DecodedRecord]>
-    static let batchSize = 2_000
+    static let batchSize: UInt64 = 2_000
+    static let workers = 2
 
-    private init(ledger: Ledger, size: UInt64, checking: Bool, queue: BoundedQueue<[DecodedRecord]>) {
+    private init(ledger: Ledger, size: UInt64, checking: Bool, worker: Int, workers: Int) {
         self.ledger = ledger
         self.size = size
         self.checking = checking
-        self.queue = queue
+        self.worker = worker
+        self.workers = workers
+        self.queue = BoundedQueue(capacity: 2)
     }
 
     /// Decodes records 0..<`size` and calls `body` with each batch in order, on the calling thread.
@@ -84,21 +97,27 @@ final class RecordDecoder: @unchecked Sendable {
     static func run(
         ledger: Ledger, size: UInt64, checking: Bool, _ body: ([DecodedRecord]) throws -> Void
     ) throws -> UInt64 {
-        let queue = BoundedQueue<[DecodedRecord]>(capacity: 4)
-        let decoder = RecordDecoder(ledger: ledger, size: size, checking: checking, queue: queue)
-        let thread = Thread { decoder.decodeAll() }
-        thread.stackSize = 4 << 20
-        thread.start()
-        // The decoder's read transaction must end before the caller's does: a map-full retry of a
-        // write takes the map lock exclusively, and would wait for it forever.
+        let decoders = (0..<workers).map {
+            RecordDecoder(ledger: ledger, size: size, checking: checking, worker: $0, workers: workers)
+        }
+        for decoder in decoders {
+            let thread = Thread { decoder.decodeAll() }
+            thread.stackSize = 4 << 20
+            thread.start()
+        }
+        // The decoders' read transactions must end before the caller's does: a map-full retry of a
+        // write takes the map lock exclusively, and would wait for them forever.
         defer {
-            queue.cancel()
-            queue.waitUntilFinished()
+            for decoder in decoders { decoder.queue.cancel() }
+            for decoder in decoders { decoder.queue.waitUntilFinished() }
         }
         var handed: UInt64 = 0
-        while let batch = try queue.pop() {
+        // Batch k comes from decoder k mod workers; the first that has none marks the end.
+        var next = 0
+        while let batch = try decoders[next % workers].queue.pop() {
             try body(batch)
             handed += UInt64(batch.count)
+            next += 1
         }
         return handed
     }
@@ -108,31 +127,35 @@ final class RecordDecoder: @unchecked Sendable {
     private func decodeAll() {
         do {
             let identityIndex = try HMACSHA256(key: ledger.keys.identityIndexKey)
+            let reader = StoredEventReader(checksCanonicalForm: checking)
             try ledger.environment.read { txn in
                 var batch: [DecodedRecord] = []
-                batch.reserveCapacity(Self.batchSize)
-                var expected: UInt64 = 0
-                try ledger.log.forEachRecord(in: txn) { sequence, bytes in
-                    // Records appended after the caller's snapshot are not its business.
-                    guard sequence < size else { return }
-                    if sequence != expected {
+                batch.reserveCapacity(Int(Self.batchSize))
+                // Records appended after the caller's snapshot are not its business.
+                var start = UInt64(worker) * Self.batchSize
+                while start < size {
+                    let end = min(start + Self.batchSize, size)
+                    var expected = start
+                    try ledger.log.forEachRecord(in: txn, from: start, to: end) { sequence, bytes in
+                        if sequence != expected {
+                            batch.append(
+                                DecodedRecord(sequence: expected, outcome: .damaged("record \(expected) is missing")))
+                        }
+                        expected = sequence + 1
+                        batch.append(
+                            DecodedRecord(
+                                sequence: sequence,
+                                outcome: try decode(
+                                    sequence, bytes, reader: reader, identityIndex: identityIndex, in: txn)))
+                    }
+                    if expected < end {
                         batch.append(
                             DecodedRecord(sequence: expected, outcome: .damaged("record \(expected) is missing")))
                     }
-                    expected = sequence + 1
-                    batch.append(
-                        DecodedRecord(
-                            sequence: sequence,
-                            outcome: try decode(sequence, bytes, identityIndex: identityIndex, in: txn)))
-                    if batch.count >= Self.batchSize {
-                        guard queue.push(batch) else { throw Stopped() }
-                        batch.removeAll(keepingCapacity: true)
-                    }
+                    guard queue.push(batch) else { throw Stopped() }
+                    batch.removeAll(keepingCapacity: true)
+                    start += UInt64(workers) * Self.batchSize
                 }
-                if expected < size {
-                    batch.append(DecodedRecord(sequence: expected, outcome: .damaged("record \(expected) is missing")))
-                }
-                if !batch.isEmpty { guard queue.push(batch) else { throw Stopped() } }
             }
             queue.finish(error: nil)
         } catch {
@@ -140,20 +163,18 @@ final class RecordDecoder: @unchecked Sendable {
         }
     }
 
-    private func decode(_ sequence: UInt64, _ bytes: [UInt8], identityIndex: HMACSHA256, in txn: Transaction) throws
-        -> DecodedRecord.Outcome
-    {
+    private func decode(
+        _ sequence: UInt64, _ bytes: [UInt8], reader: StoredEventReader, identityIndex: HMACSHA256,
+        in txn: Transaction
+    ) throws -> DecodedRecord.Outcome {
         let stored: StoredEvent
         do {
-            stored = try StoredEvent(sequence: sequence, bytes: bytes)
+            stored = try StoredEvent(sequence: sequence, bytes: bytes, reader: reader)
         } catch let unreadable as StoredEvent.Unreadable {
             if checking { return .damaged(unreadable.description) }
             throw unreadable
         }
         let envelope = stored.event.envelope
-        if checking && envelope.canonical != stored.record.canonicalEvent {
-            return .damaged("record \(sequence) does not hold its event in canonical form")
-        }
         let vocabulary = Vocabulary.standard
         var digests: [Digest?] = []
         for (index, item) in stored.items.enumerated() {

@@ -13,7 +13,9 @@ struct StoredEvent {
         let description: String
     }
 
-    init(sequence: UInt64, bytes: [UInt8]) throws {
+    /// The record `bytes` numbered `sequence`, its event read by `reader` (one thread's, for the
+    /// replays) or, without one, by the tree path (``JSONParser``).
+    init(sequence: UInt64, bytes: [UInt8], reader: StoredEventReader? = nil) throws {
         self.sequence = sequence
         guard let record = EventRecord(decoding: bytes) else {
             throw Unreadable(
@@ -26,7 +28,14 @@ struct StoredEvent {
             throw Unreadable(description: "record \(sequence) has a malformed resolution section")
         }
         do {
-            event = try DomainEvent(try Event(validating: try JSONParser.parse(record.canonicalEvent)), stored: true)
+            if let reader {
+                event = try reader.read(record.canonicalEvent)
+            } else {
+                event = try DomainEvent(
+                    try Event(validating: try JSONParser.parse(record.canonicalEvent)), stored: true)
+            }
+        } catch StoredEventReader.Failure.notCanonical {
+            throw Unreadable(description: "record \(sequence) does not hold its event in canonical form")
         } catch {
             throw Unreadable(description: "record \(sequence) does not hold a valid event")
         }

@@ -411,3 +411,101 @@ struct TapeDifferentialTests {
         #expect(expected.subtracting(reached).isEmpty, "rules never reached: \(expected.subtracting(reached).sorted())")
     }
 }
+
+/// What reading a record's event bytes gives: the event, or which check refused them.
+private enum StoredOutcome: Equatable {
+    struct Read: Equatable {
+        let id: EventID
+        let type: String
+        let occurredAt: Timestamp
+        let subject: String?
+        let schemaVersion: Int
+        let payload: DomainPayload
+    }
+
+    case read(Read)
+    case invalid
+    case notCanonical
+
+    init(_ event: DomainEvent) {
+        let envelope = event.envelope
+        self = .read(
+            Read(
+                id: envelope.id, type: envelope.type, occurredAt: envelope.occurredAt, subject: envelope.subject,
+                schemaVersion: envelope.schemaVersion, payload: event.payload))
+    }
+
+    /// The tree path, as `StoredEvent` reads a record without a reader, and the canonical check
+    /// `verify` made on its result.
+    static func tree(_ bytes: [UInt8]) -> StoredOutcome {
+        guard let event = try? DomainEvent(try Event(validating: try JSONParser.parse(bytes)), stored: true) else {
+            return .invalid
+        }
+        return event.envelope.canonical == bytes ? StoredOutcome(event) : .notCanonical
+    }
+
+    static func tape(_ bytes: [UInt8], _ reader: StoredEventReader) -> StoredOutcome {
+        do {
+            return StoredOutcome(try reader.read(bytes))
+        } catch .invalid {
+            return .invalid
+        } catch {
+            return .notCanonical
+        }
+    }
+}
+
+@Suite("The tape reads stored events exactly as the tree does")
+struct StoredTapeDifferentialTests {
+    @Test("stored forms of workload lines, their mutations and awkward sealed indexes")
+    func storedDifferential() throws {
+        let preparer = try EventPreparer(keys: try LedgerKeys.generate())
+        let reader = StoredEventReader(checksCanonicalForm: true)
+        let lines = try Sample.lines(
+            WorkloadConfiguration(events: 2_000, seed: 13, probeSizes: [], probePeoplePerSize: 0))
+        var mutator = EventMutator(seed: 9)
+        var outcomes: [String: Int] = [:]
+        var mismatches = 0
+        func check(_ bytes: [UInt8]) {
+            let expected = StoredOutcome.tree(bytes)
+            let actual = StoredOutcome.tape(bytes, reader)
+            switch expected {
+            case .read: outcomes["read", default: 0] += 1
+            case .invalid: outcomes["invalid", default: 0] += 1
+            case .notCanonical: outcomes["notCanonical", default: 0] += 1
+            }
+            if actual != expected {
+                mismatches += 1
+                if mismatches <= 5 {
+                    Issue.record("\(String(decoding: bytes, as: UTF8.self))\nexpected \(expected)\nactual   \(actual)")
+                }
+            }
+        }
+        let sealedSpellings = ["-1", "1.0", "1e0", "10E-1", "\"1\"", "null", "99999999999999999999999", "0", "-0"]
+        for line in lines {
+            guard case .event(let prepared) = preparer.prepare(line[...], line: 1) else { continue }
+            let stored = prepared.storedCanonical
+            check(stored)
+            check(ByteMutation.mutate(stored, &mutator.random))
+            guard let event = try? JSONParser.parse(stored) else { continue }
+            for _ in 0..<4 {
+                let mutated = mutator.mutate(event)
+                check(CanonicalJSON.encode(mutated))
+                check(Array(mutator.write(mutated).utf8))
+            }
+            // A stored item's index spelled every way JSON allows, canonical around it.
+            let text = String(decoding: stored, as: UTF8.self)
+            if let range = text.range(of: "\"sealed\":0") {
+                for spelling in sealedSpellings where mutator.random.chance(40) {
+                    check(Array(text.replacingCharacters(in: range, with: "\"sealed\":\(spelling)").utf8))
+                }
+                check(Array(text.replacingCharacters(in: range, with: "\"value\":0").utf8))
+            }
+        }
+        #expect(mismatches == 0)
+        // The comparison means something only if every outcome occurs often.
+        #expect((outcomes["read"] ?? 0) > 2_000, "\(outcomes)")
+        #expect((outcomes["invalid"] ?? 0) > 500, "\(outcomes)")
+        #expect((outcomes["notCanonical"] ?? 0) > 500, "\(outcomes)")
+    }
+}
