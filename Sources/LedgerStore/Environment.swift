@@ -20,12 +20,25 @@ public struct EnvironmentOptions: Sendable {
     public var maxReaders: UInt32 = 126
     /// Open without write access (`MDB_RDONLY`).
     public var readOnly = false
+    /// Write through a writable memory map (`MDB_WRITEMAP`; ignored when read-only). A write
+    /// transaction's pages are then the file's own pages in the page cache. Without it LMDB copies
+    /// every page a transaction touches to the heap and keeps those copies for reuse for the rest of
+    /// the process's life, so one large transaction (a merge of two big runs) would hold the heap at
+    /// its size for good. Commits still flush the data and then the meta page. The data file then
+    /// never shrinks and is allocated as far as the map reaches (``MapFile`` says why). Every
+    /// writable process on one environment must agree on this flag (LMDB's rule); the ledger always
+    /// sets it.
+    public var writeMap = false
 
-    public init(mapSize: Int? = nil, maxDatabases: UInt32 = 32, maxReaders: UInt32 = 126, readOnly: Bool = false) {
+    public init(
+        mapSize: Int? = nil, maxDatabases: UInt32 = 32, maxReaders: UInt32 = 126, readOnly: Bool = false,
+        writeMap: Bool = false
+    ) {
         self.mapSize = mapSize
         self.maxDatabases = maxDatabases
         self.maxReaders = maxReaders
         self.readOnly = readOnly
+        self.writeMap = writeMap
     }
 }
 
@@ -72,6 +85,9 @@ public final class Environment: @unchecked Sendable {
     /// The directory holding the environment's files.
     public let path: String
     public let isReadOnly: Bool
+    /// With `MDB_WRITEMAP`, the data file, through which map size changes are made safe across
+    /// processes (see ``MapFile``).
+    private let mapFile: MapFile?
     private let mapLock = ReaderWriterLock()
     /// When set, every committed write transaction's puts are recorded (the benchmark's ceiling
     /// A-full). Set it before writing starts, not while another thread writes.
@@ -82,18 +98,34 @@ public final class Environment: @unchecked Sendable {
     /// Opens (or creates, unless read-only) the environment in the directory `path`, which must exist.
     /// Stale reader slots left by killed processes are cleared.
     public init(path: String, options: EnvironmentOptions = EnvironmentOptions()) throws {
+        let mapFile = options.writeMap && !options.readOnly ? try MapFile(directory: path) : nil
         var env: OpaquePointer?
         try check(mdb_env_create(&env), "mdb_env_create")
         guard let env else { throw LMDBError(code: ENOMEM, operation: "mdb_env_create") }
         do {
             try check(mdb_env_set_maxdbs(env, MDB_dbi(options.maxDatabases)), "mdb_env_set_maxdbs")
             try check(mdb_env_set_maxreaders(env, options.maxReaders), "mdb_env_set_maxreaders")
-            if let mapSize = options.mapSize {
-                try check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
-            }
             var flags = UInt32(MDB_NOTLS)
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
-            try check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open(\(path))")
+            if let mapFile {
+                flags |= UInt32(MDB_WRITEMAP)
+                // Opening sets the file's length to the map size: never less than it is.
+                try mapFile.withExclusiveLock { length in
+                    let size = max(options.mapSize ?? 0, length)
+                    // An empty file is a new environment to LMDB; a longer one must start with its meta pages.
+                    if length > 0 { try mapFile.allocate(upTo: size) }
+                    if size > 0 { try check(mdb_env_set_mapsize(env, size), "mdb_env_set_mapsize") }
+                    try check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open(\(path))")
+                    var info = MDB_envinfo()
+                    mdb_env_info(env, &info)
+                    try mapFile.allocate(upTo: info.me_mapsize)
+                }
+            } else {
+                if let mapSize = options.mapSize {
+                    try check(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
+                }
+                try check(mdb_env_open(env, path, flags, 0o600), "mdb_env_open(\(path))")
+            }
             var dead: Int32 = 0
             try check(mdb_reader_check(env, &dead), "mdb_reader_check")
         } catch {
@@ -105,6 +137,7 @@ public final class Environment: @unchecked Sendable {
         self.handle = env
         self.path = path
         self.isReadOnly = options.readOnly
+        self.mapFile = mapFile
     }
 
     deinit {
@@ -225,10 +258,14 @@ public final class Environment: @unchecked Sendable {
         return Transaction(handle: txn!, isWritable: isWritable, capture: isWritable ? putCapture : nil)
     }
 
-    /// Takes on the map size another process committed (`mdb_env_set_mapsize(env, 0)`).
+    /// Takes on the map size another process committed (`mdb_env_set_mapsize(env, 0)`), or with a
+    /// writable map the file's length, which is at least every process's map.
     private func adoptGrownMap() throws {
         try mapLock.withExclusive {
-            try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize")
+            guard let mapFile else { return try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize") }
+            try mapFile.withExclusiveLock { length in
+                try setMapSize(max(length, rawInfo().me_mapsize), in: mapFile)
+            }
         }
     }
 
@@ -238,11 +275,15 @@ public final class Environment: @unchecked Sendable {
     private func growMap() throws {
         try mapLock.withExclusive {
             let before = rawInfo().me_mapsize
-            try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize")
-            let adopted = rawInfo().me_mapsize
-            if adopted > before { return }
             let grown = before + min(before, Self.maxGrowthStep)
-            try check(mdb_env_set_mapsize(handle, grown), "mdb_env_set_mapsize")
+            guard let mapFile else {
+                try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize")
+                if rawInfo().me_mapsize > before { return }
+                return try check(mdb_env_set_mapsize(handle, grown), "mdb_env_set_mapsize")
+            }
+            try mapFile.withExclusiveLock { length in
+                try setMapSize(length > before ? length : grown, in: mapFile)
+            }
         }
     }
 
@@ -251,15 +292,24 @@ public final class Environment: @unchecked Sendable {
     /// would do all its work twice. No transaction of this process may be open.
     public func reserve(_ bytes: Int) throws {
         try mapLock.withExclusive {
-            try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize")
+            if mapFile == nil { try check(mdb_env_set_mapsize(handle, 0), "mdb_env_set_mapsize") }
             let raw = rawInfo()
             var stat = MDB_stat()
             mdb_env_stat(handle, &stat)
             let needed = (raw.me_last_pgno + 1) * Int(stat.ms_psize) + bytes
             guard raw.me_mapsize < needed else { return }
             let step = 64 << 20
-            try check(mdb_env_set_mapsize(handle, (needed + step - 1) / step * step), "mdb_env_set_mapsize")
+            let size = (needed + step - 1) / step * step
+            guard let mapFile else { return try check(mdb_env_set_mapsize(handle, size), "mdb_env_set_mapsize") }
+            try mapFile.withExclusiveLock { length in try setMapSize(max(size, length), in: mapFile) }
         }
+    }
+
+    /// Sets a writable map's size to `bytes`, which the caller has made at least the file's length,
+    /// allocating the file that far first. Called holding `mapLock` exclusively and the file's lock.
+    private func setMapSize(_ bytes: Int, in mapFile: MapFile) throws {
+        try mapFile.allocate(upTo: bytes)
+        try check(mdb_env_set_mapsize(handle, bytes), "mdb_env_set_mapsize")
     }
 
     private func rawInfo() -> MDB_envinfo {

@@ -60,7 +60,7 @@ public final class Ledger: @unchecked Sendable {
         let keys = try LedgerKeys.generate()
         try KeyFile.create(at: keyPath, keys: keys)
         let environment = try Environment(
-            path: directory, options: EnvironmentOptions(mapSize: mapSize ?? 64 << 20))
+            path: directory, options: EnvironmentOptions(mapSize: mapSize ?? 64 << 20, writeMap: true))
         let ledger = try Ledger(directory: directory, keyFilePath: keyPath, keys: keys, environment: environment)
         let check = try ledger.keyCheck()
         try environment.write { txn in
@@ -77,7 +77,9 @@ public final class Ledger: @unchecked Sendable {
         }
         let keyPath = Self.keyFilePath(directory: directory, explicit: keyFile)
         let keys = try KeyFile.load(from: keyPath)
-        try self.init(directory: directory, keyFilePath: keyPath, keys: keys, environment: Environment(path: directory))
+        try self.init(
+            directory: directory, keyFilePath: keyPath, keys: keys,
+            environment: Environment(path: directory, options: EnvironmentOptions(writeMap: true)))
         let (format, storedCheck) = try environment.read { txn in
             (try txn.get(meta, key: Array("format".utf8)), try txn.get(meta, key: Array("keyCheck".utf8)))
         }

@@ -16,7 +16,8 @@ public struct LedgerStatistics: Sendable {
     public let databases: [DatabaseUsage]
     public let environment: EnvironmentInfo
     public let durability: Durability
-    /// The size of `data.mdb` on disk.
+    /// The length of `data.mdb`: the map size, which the ledger keeps allocated on disk (the pages in
+    /// use are `environment.usedBytes`).
     public let fileBytes: Int
 }
 

@@ -77,3 +77,67 @@ struct MapGrowthTests {
         }
     }
 }
+
+@Suite("A writable map keeps its file allocated")
+struct WriteMapAllocationTests {
+    /// Bytes of `data.mdb` that have blocks on disk, and its length.
+    private func allocation(_ path: String) throws -> (allocated: Int, length: Int) {
+        var status = stat()
+        guard stat(path + "/data.mdb", &status) == 0 else { throw LMDBError(code: errno, operation: "stat") }
+        return (Int(status.st_blocks) * 512, Int(status.st_size))
+    }
+
+    @Test("opening and every growth allocate data.mdb up to the map size, so no mapped write lands in a hole")
+    func fileAllocatedAsMapGrows() throws {
+        try withTemporaryDirectory { path in
+            let startSize = 64 * 1024
+            let environment = try Environment(
+                path: path, options: EnvironmentOptions(mapSize: startSize, writeMap: true))
+            #expect(environment.durability.writeMap)
+            var file = try allocation(path)
+            #expect(file.length == startSize)
+            #expect(file.allocated >= startSize)
+            let log = try AppendOnlyLog(environment: environment)
+            try append((0..<5000).map(hundredByteRecord), to: log)
+            let grown = environment.info.mapSize
+            #expect(grown > startSize)
+            file = try allocation(path)
+            #expect(file.length == grown)
+            #expect(file.allocated >= grown)
+            try environment.read { txn throws in
+                #expect(try log.record(at: 4321, in: txn) == hundredByteRecord(4321))
+            }
+        }
+    }
+
+    @Test("a file left with holes by an earlier process is allocated when a writer opens it")
+    func holesFilledOnOpen() throws {
+        try withTemporaryDirectory { path in
+            let used = try {
+                let log = try openLog(path, options: EnvironmentOptions(mapSize: 1 << 20))
+                try append((0..<100).map(hundredByteRecord), to: log)
+                return log.environment.info.usedBytes
+            }()
+            // Make the file sparse past its data, as a copy or another LMDB client could leave it.
+            let handle = try #require(FileHandle(forUpdatingAtPath: path + "/data.mdb"))
+            try handle.truncate(atOffset: UInt64(used))
+            try handle.truncate(atOffset: 1 << 20)
+            try handle.close()
+            #expect(try allocation(path).allocated < 1 << 20)
+            let log = try openLog(path, options: EnvironmentOptions(writeMap: true))
+            #expect(try allocation(path).allocated >= log.environment.info.mapSize)
+            #expect(try log.environment.read { try log.record(at: 99, in: $0) } == hundredByteRecord(99))
+        }
+    }
+
+    @Test("a read-only open leaves the file as it is")
+    func readOnlyDoesNotAllocate() throws {
+        try withTemporaryDirectory { path in
+            do { _ = try openLog(path, options: EnvironmentOptions(mapSize: 1 << 20)) }
+            let before = try allocation(path)
+            let environment = try Environment(path: path, options: EnvironmentOptions(readOnly: true, writeMap: true))
+            #expect(!environment.durability.writeMap)
+            #expect(try allocation(path) == before)
+        }
+    }
+}

@@ -5,8 +5,11 @@ import Foundation
 // The physical ceilings: what LMDB and libcrypto can do on this machine with nothing of ours in the
 // way. They call the C APIs directly (not LedgerStore) so that a ratio of the product to its ceiling
 // measures our own overhead, not a difference in how the ceiling was taken. Every environment is
-// fresh and opened with LMDB's default durability (each commit fsyncs data and meta page): a ceiling
-// taken with MDB_NOSYNC, MDB_NOMETASYNC or MDB_WRITEMAP would not be a ceiling of the product, whose
+// fresh and opened as the ledger opens its own: full sync (each commit flushes the data, then the meta
+// page) through a writable map (MDB_WRITEMAP). The ledger also allocates its file ahead, which a
+// ceiling cannot afford with a map sized for its largest run; over a hole or an allocated block, a
+// first write to a page faults alike and the blocks are settled at writeback either way. A ceiling
+// taken with MDB_NOSYNC, MDB_NOMETASYNC or MDB_MAPASYNC would not be a ceiling of the product, whose
 // contract is full sync.
 
 /// A C call of LMDB or OpenSSL that failed, with the library's own explanation.
@@ -243,13 +246,15 @@ enum Ceilings {
                     if put.flags & UInt32(MDB_APPEND) != 0 && !put.isDelete {
                         if appendCursors[index] == nil {
                             var cursor: OpaquePointer?
-                            try checkLMDB(mdb_cursor_open(txn, handles[index], &cursor), "mdb_cursor_open(\(put.database))")
+                            try checkLMDB(
+                                mdb_cursor_open(txn, handles[index], &cursor), "mdb_cursor_open(\(put.database))")
                             appendCursors[index] = cursor
                         }
                         let code = put.key.withUnsafeBytes { keyBytes in
                             put.value.withUnsafeBytes { valueBytes in
                                 var key = MDB_val(
-                                    mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                                    mv_size: keyBytes.count,
+                                    mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
                                 var value = MDB_val(
                                     mv_size: valueBytes.count,
                                     mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
@@ -262,7 +267,8 @@ enum Ceilings {
                     if put.isDelete {
                         let code = put.key.withUnsafeBytes { keyBytes in
                             var key = MDB_val(
-                                mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                                mv_size: keyBytes.count,
+                                mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
                             return mdb_del(txn, handles[index], &key, nil)
                         }
                         try checkLMDB(code, "mdb_del(\(put.database))")
@@ -377,8 +383,8 @@ enum Ceilings {
 
     // MARK: - LMDB plumbing
 
-    /// Creates `directory` if needed and opens a new environment in it with default (full sync)
-    /// durability. Refuses a directory that already holds `data.mdb`: a ceiling on a used file
+    /// Creates `directory` if needed and opens a new environment in it as the ledger opens its own
+    /// (full sync, writable map). Refuses a directory that already holds `data.mdb`: a ceiling on a used file
     /// would measure free-list reuse instead of appends.
     private static func openFreshEnvironment(directory: String, maxDatabases: Int, mapSize: Int) throws -> OpaquePointer
     {
@@ -399,9 +405,10 @@ enum Ceilings {
         do {
             try checkLMDB(mdb_env_set_maxdbs(env, MDB_dbi(maxDatabases)), "mdb_env_set_maxdbs")
             try checkLMDB(mdb_env_set_mapsize(env, mapSize), "mdb_env_set_mapsize")
-            // Flags 0: synchronous commits, read-only map, thread-local reader slots; the one
-            // thread of a ceiling never needs MDB_NOTLS.
-            try checkLMDB(mdb_env_open(env, directory, 0, 0o600), "mdb_env_open(\(directory))")
+            // Synchronous commits through a writable map, thread-local reader slots: the one thread
+            // of a ceiling never needs MDB_NOTLS.
+            try checkLMDB(mdb_env_open(env, directory, UInt32(MDB_WRITEMAP), 0o600), "mdb_env_open(\(directory))")
+
         } catch {
             mdb_env_close(env)
             throw error
