@@ -35,20 +35,19 @@ final class MapFile {
             guard errno == EINTR else { throw LMDBError(code: errno, operation: "flock(\(path))") }
         }
         defer { flock(descriptor, LOCK_UN) }
-        return try body(try length())
+        return try body(Int(try status().st_size))
     }
 
-    private func length() throws -> Int {
+    private func status() throws -> stat {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw LMDBError(code: errno, operation: "fstat(\(path))") }
-        return Int(status.st_size)
+        return status
     }
 
     /// Gives the file blocks up to `bytes` (extending it when shorter). A file allocated that far
     /// costs one `fstat`.
     func allocate(upTo bytes: Int) throws {
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw LMDBError(code: errno, operation: "fstat(\(path))") }
+        let status = try status()
         if Int(status.st_size) >= bytes && Int(status.st_blocks) * 512 >= bytes { return }
         // Linux's fallocate, not posix_fallocate: where a file system lacks it, glibc's fallback
         // writes a zero byte into every block that reads as zero, racing with the other processes'
