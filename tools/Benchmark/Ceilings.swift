@@ -250,16 +250,8 @@ enum Ceilings {
                                 mdb_cursor_open(txn, handles[index], &cursor), "mdb_cursor_open(\(put.database))")
                             appendCursors[index] = cursor
                         }
-                        let code = put.key.withUnsafeBytes { keyBytes in
-                            put.value.withUnsafeBytes { valueBytes in
-                                var key = MDB_val(
-                                    mv_size: keyBytes.count,
-                                    mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
-                                var value = MDB_val(
-                                    mv_size: valueBytes.count,
-                                    mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
-                                return mdb_cursor_put(appendCursors[index]!, &key, &value, put.flags)
-                            }
+                        let code = withValues(of: put) { key, value in
+                            mdb_cursor_put(appendCursors[index]!, &key, &value, put.flags)
                         }
                         try checkLMDB(code, "mdb_cursor_put(\(put.database), MDB_APPEND)")
                         continue
@@ -274,16 +266,8 @@ enum Ceilings {
                         try checkLMDB(code, "mdb_del(\(put.database))")
                         continue
                     }
-                    let code = put.key.withUnsafeBytes { keyBytes in
-                        put.value.withUnsafeBytes { valueBytes in
-                            var key = MDB_val(
-                                mv_size: keyBytes.count,
-                                mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
-                            var value = MDB_val(
-                                mv_size: valueBytes.count,
-                                mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
-                            return mdb_put(txn, handles[index], &key, &value, put.flags)
-                        }
+                    let code = withValues(of: put) { key, value in
+                        mdb_put(txn, handles[index], &key, &value, put.flags)
                     }
                     if code == MDB_KEYEXIST && put.flags & ignorable != 0 && put.flags & ordered == 0 {
                         ignored += 1
@@ -445,6 +429,20 @@ enum Ceilings {
         }
         // mdb_txn_commit frees the transaction whatever it returns: no abort after it.
         try checkLMDB(mdb_txn_commit(txn), "mdb_txn_commit")
+    }
+
+    /// Lends a replayed put's key and value to `body` as LMDB's `MDB_val`s (LMDB only reads them).
+    @inline(__always)
+    private static func withValues(of put: RawPut, _ body: (inout MDB_val, inout MDB_val) -> Int32) -> Int32 {
+        put.key.withUnsafeBytes { keyBytes in
+            put.value.withUnsafeBytes { valueBytes in
+                var key = MDB_val(
+                    mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                var value = MDB_val(
+                    mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                return body(&key, &value)
+            }
+        }
     }
 
     @inline(__always)
