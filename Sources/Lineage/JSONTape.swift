@@ -227,7 +227,7 @@ extension JSONTape {
                 }
                 func order(_ a: (prefix: UInt64, node: UInt32), _ b: (prefix: UInt64, node: UInt32)) -> Int {
                     guard a.prefix == b.prefix else { return a.prefix < b.prefix ? -1 : 1 }
-                    return Bytes.compare(document.bytes(Int(a.node)), document.bytes(Int(b.node)))
+                    return compareBytes(document.bytes(Int(a.node)), document.bytes(Int(b.node)))
                 }
                 if keys.indices.dropFirst().allSatisfy({ order(keys[$0 - 1], keys[$0]) < 0 }) { return true }
                 if keys.count <= 16 {
@@ -642,16 +642,6 @@ struct JSONDocument {
 
 /// Byte-string primitives of the tape.
 enum Bytes {
-    /// Compares two byte strings as `lexicographicallyPrecedes` orders them: negative, zero or positive.
-    static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-        let common = min(a.count, b.count)
-        if common > 0 {
-            let order = memcmp(a.baseAddress!, b.baseAddress!, common)
-            if order != 0 { return Int(order) }
-        }
-        return a.count - b.count
-    }
-
     /// The first eight bytes as a big-endian number, zeros after a shorter text: numbers compare as
     /// the texts' first eight bytes do.
     static func prefix(_ bytes: UnsafeRawBufferPointer) -> UInt64 {

@@ -66,7 +66,7 @@ struct NameIndex<Value: Sendable>: Sendable {
                         let index = Int(slots[slot & (slots.count - 1)])
                         guard index >= 0 else { return nil }
                         let name = UnsafeRawBufferPointer(rebasing: utf8[offsets[index]..<offsets[index + 1]])
-                        if name.count == text.count && Bytes.compare(name, text) == 0 {
+                        if name.count == text.count && compareBytes(name, text) == 0 {
                             return (names[index], values[index])
                         }
                         slot += 1

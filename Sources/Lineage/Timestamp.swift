@@ -79,6 +79,22 @@ public struct Timestamp: Equatable, Sendable {
         return era * 146_097 + dayOfEra - 719_468
     }
 
+    /// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's civil_from_days), the
+    /// inverse of ``daysSinceEpoch(year:month:day:)``. Inlinable: the CLI's JSON writer spells every
+    /// timestamp of an answer through it.
+    @inlinable
+    public static func civilDate(daysSinceEpoch days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
     /// The RFC 3339 UTC spelling, with microseconds, of an instant.
     public static func format(microseconds: Int64) -> String {
         let seconds = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
@@ -90,16 +106,7 @@ public struct Timestamp: Equatable, Sendable {
         }
         let days = Int(secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400)
         let secondOfDay = Int(secs - Int64(days) * 86_400)
-        // civil_from_days
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = civilDate(daysSinceEpoch: days)
         func pad(_ value: Int, _ width: Int) -> String {
             let digits = String(value)
             return String(repeating: "0", count: max(0, width - digits.count)) + digits
