@@ -28,6 +28,9 @@ struct BenchmarkOptions {
     /// `queries`.
     var only: Set<String>?
     static let parts: Set<String> = ["singles", "import", "verify", "queries"]
+    /// When set, only the query figures run, on this existing ledger (imported earlier from a
+    /// workload with the same probe sizes), which is neither built nor removed.
+    var queryLedger: String?
 
     func runs(_ part: String) -> Bool { only?.contains(part) ?? true }
 
@@ -36,8 +39,11 @@ struct BenchmarkOptions {
                              [--batch-size B] [--singles N] [--queries N] [--cli-queries N]
                              [--probes 100,1000] [--probe-people K] [--seed S] [--work DIR]
                              [--json FILE] [--lineage PATH] [--only singles,import,verify,queries]
+                             [--query-ledger DIR]
         Measures the ledger against raw LMDB and OpenSSL ceilings on this machine, in one run.
-        Prints one table; --json writes the same figures as JSON.
+        Prints one table; --json writes the same figures as JSON. --query-ledger DIR measures only
+        the queries, on a ledger imported earlier from `lineage-workload` with the same --probes and
+        --probe-people.
         """
 
     static func sibling(_ name: String) -> String {
@@ -89,6 +95,7 @@ struct BenchmarkOptions {
             case "--work": workDirectory = URL(fileURLWithPath: try value(flag)).path
             case "--json": jsonPath = URL(fileURLWithPath: try value(flag)).path
             case "--lineage": lineage = URL(fileURLWithPath: try value(flag)).path
+            case "--query-ledger": queryLedger = URL(fileURLWithPath: try value(flag)).path
             case "--only":
                 let parts = Set(try value(flag).split(separator: ",").map(String.init))
                 guard !parts.isEmpty, parts.isSubset(of: Self.parts) else {
@@ -102,7 +109,9 @@ struct BenchmarkOptions {
         let probeEvents = probeSizes.reduce(0, +) * probePeoplePerSize
         if let smallest = ledgerSizes.min(), smallest < probeEvents * 2 {
             throw UsageError(
-                description: "the smallest ledger (\(smallest)) must hold at least twice the probe people's \(probeEvents) events")
+                description:
+                    "the smallest ledger (\(smallest)) must hold at least twice the probe people's \(probeEvents) events"
+            )
         }
     }
 

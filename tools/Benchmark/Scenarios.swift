@@ -342,6 +342,26 @@ final class BenchmarkRun {
         workspace.remove("ledger-\(label)")
     }
 
+    /// The query figures alone, on a ledger imported earlier (for iterating on them, or profiling
+    /// them, without building a ledger each time).
+    func queries(onExistingLedger directory: String) throws {
+        let ledger = try Ledger(directory: directory)
+        let size = try ledger.statistics().head.size
+        let label = "existing \(Self.sizeLabel(Int(size)))"
+        log("queries on \(directory): \(size) events")
+        let probes = WorkloadGenerator.probeSubjects(
+            sizes: options.probeSizes, peoplePerSize: options.probePeoplePerSize)
+        for probeSize in options.probeSizes {
+            let subjects = probes.filter { $0.events == probeSize }.map(\.subject)
+            guard try ledger.provenance(subject: subjects[0]).isEmpty == false else {
+                throw BenchmarkFailure("\(subjects[0]) has no events in \(directory): other --probes?")
+            }
+            try measureQueries(
+                ledger: ledger, directory: directory, subjects: subjects, label: "\(probeSize) events, \(label) ledger",
+                judged: probeSize == options.probeSizes.first)
+        }
+    }
+
     private func measureQueries(
         ledger: Ledger, directory: String, subjects: [String], label: String, judged: Bool
     ) throws {

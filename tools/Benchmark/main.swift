@@ -30,24 +30,32 @@ do {
     let workspace = try Workspace(root: options.workDirectory)
     defer { workspace.removeAll() }
     let run = BenchmarkRun(options: options, workspace: workspace, log: { printError($0) })
-    let workload = try run.generateWorkload()
-    if options.runs("import") { try run.prepareAlone(workload: workload.path) }
-    if options.runs("singles") { try run.singleAppends(workload: workload.path) }
-    if options.runs("import") || options.runs("verify") {
-        let imported = try run.bulkImport(workload: workload)
-        if options.runs("verify") {
-            try run.verifyAndRebuild(
-                records: imported.records, ledger: imported.ledger,
-                label: "\(BenchmarkRun.sizeLabel(options.importEvents)) events")
+    if let existing = options.queryLedger {
+        try run.queries(onExistingLedger: existing)
+    } else {
+        let workload = try run.generateWorkload()
+        if options.runs("import") { try run.prepareAlone(workload: workload.path) }
+        if options.runs("singles") { try run.singleAppends(workload: workload.path) }
+        if options.runs("import") || options.runs("verify") {
+            let imported = try run.bulkImport(workload: workload)
+            if options.runs("verify") {
+                try run.verifyAndRebuild(
+                    records: imported.records, ledger: imported.ledger,
+                    label: "\(BenchmarkRun.sizeLabel(options.importEvents)) events")
+            }
         }
+        if options.runs("queries") { for size in options.ledgerSizes { try run.queryLedger(size: size) } }
     }
-    if options.runs("queries") { for size in options.ledgerSizes { try run.queryLedger(size: size) } }
 
     let date = ISO8601DateFormatter().string(from: started)
     var machine = MachineDescription.current(date: date)
     if options.quick { machine.cpuModel += " (quick mode: sizes too small to judge)" }
     // Quick sizes measure that everything runs, not how fast: no target is judged on them.
-    let rows = options.quick ? run.rows.map { row in var unjudged = row; unjudged.met = nil; return unjudged } : run.rows
+    let rows =
+        options.quick
+        ? run.rows.map { row in
+            var unjudged = row; unjudged.met = nil; return unjudged
+        } : run.rows
     let report = BenchmarkReport(machine: machine, rows: rows)
     print(report.renderText())
     if let path = options.jsonPath {

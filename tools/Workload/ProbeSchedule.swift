@@ -26,12 +26,15 @@ struct ProbeSchedule {
                 let ordinal = sizeIndex * peoplePerSize + number
                 probes.append(
                     Probe(
-                        subject: Array("probe-\(size)-\(number)".utf8), target: size,
+                        subject: Array(Self.subject(events: size, number: number).utf8), target: size,
                         offset: span * ordinal / (count + 1)))
                 remaining += size
             }
         }
     }
+
+    /// The subject of the `number`-th probe person (from 1) of those with `events` events.
+    static func subject(events: Int, number: Int) -> String { "probe-\(events)-\(number)" }
 
     /// The step at which `probe` is next due: its k-th event at ⌊(k · span + offset) / target⌋.
     private func due(_ probe: Probe) -> Int { (probe.emitted * span + probe.offset) / probe.target }

@@ -93,6 +93,14 @@ public struct WorkloadGenerator: Sendable {
         schedule.probes.map { (String(decoding: $0.subject, as: UTF8.self), $0.target) }
     }
 
+    /// The probe people a generator configured with these sizes writes, without making one: their
+    /// subjects follow from the sizes alone, so a ledger imported earlier can be queried about them.
+    public static func probeSubjects(sizes: [Int], peoplePerSize: Int) -> [(subject: String, events: Int)] {
+        sizes.flatMap { size in
+            (0..<peoplePerSize).map { (ProbeSchedule.subject(events: size, number: $0 + 1), size) }
+        }
+    }
+
     /// The next event as one line of JSON without its newline; nil after the last.
     public mutating func nextLine() -> [UInt8]? {
         out.reset()
