@@ -51,13 +51,21 @@ public final class AESGCMOpener {
 
     /// Keys a context with `key` (32 bytes) for the boxes opened under it.
     public func add(key: [UInt8]) throws -> Key {
+        try key.withUnsafeBytes { try add(key: $0) }
+    }
+
+    /// ``add(key:)`` for a key lent in place (the plaintext of a wrapped key this opener just opened,
+    /// say, so that the key is never copied into an array that outlives the query).
+    public func add(key: UnsafeRawBufferPointer) throws -> Key {
         precondition(!isClosed, "an AESGCMOpener was used after withOpener returned")
         precondition(key.count == AESGCM.keyByteCount, "AES-256 needs a 32-byte key")
         guard let context = EVP_CIPHER_CTX_new() else { throw CryptoError(failed: "EVP_CIPHER_CTX_new") }
         // Owned by the opener from here on: close() frees it whatever happens next.
         contexts.append(context)
         try checkCrypto(
-            EVP_DecryptInit_ex2(context, AESGCMAlgorithm.shared.cipher, key, nil, nil), "EVP_DecryptInit_ex2(key)")
+            EVP_DecryptInit_ex2(
+                context, AESGCMAlgorithm.shared.cipher, key.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, nil),
+            "EVP_DecryptInit_ex2(key)")
         return Key(index: contexts.count - 1)
     }
 

@@ -54,13 +54,14 @@ struct EventWriter {
             } else {
                 Resolution(versions: [])
             }
+        let sealed = try seal(prepared, sequence: sequence)
         let record = EventRecord(
-            recordedAt: recordedAt, canonicalEvent: prepared.storedCanonical,
-            sealed: SealedValue.encode(try seal(prepared, sequence: sequence)), resolution: resolution.encoded())
+            recordedAt: recordedAt, canonicalEvent: prepared.storedCanonical, sealed: SealedValue.encode(sealed),
+            resolution: resolution.encoded())
         try appender.append(record.encoded())
         idempotency.put(envelope.id.bytes, BigEndian.bytes(sequence))
         let entries = try Projections.entries(
-            of: event, sequence: sequence, recordedAt: recordedAt, resolution: resolution
+            of: event, sequence: sequence, recordedAt: recordedAt, sealed: sealed, resolution: resolution
         ) { prepared.identityDigests[$0] }
         try ledger.projections.store(entries, in: txn)
         if case .partyRegistered(let registration) = event.payload { parties.forget(registration.party) }

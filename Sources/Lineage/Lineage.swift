@@ -61,25 +61,24 @@ extension Ledger {
                 let scanned =
                     try field.map { [($0, try projections.entries(subject: subject, field: $0, in: txn))] }
                     ?? projections.fieldsWithEntries(of: subject, in: txn)
-                var found: [(field: String, entries: [(version: Projections.VersionRef, entry: ProvenanceEntry?)])] = []
-                var requests: [QueryContext.ValueRequest] = []
+                var found: [(field: String, entries: [(version: Projections.VersionRef, entry: ProvenanceEntry)])] = []
+                var count = 0
                 for (field, entries) in scanned {
                     guard !entries.isEmpty else { continue }
-                    for (version, entry) in entries {
-                        guard let entry else {
-                            throw StoredEvent.Unreadable(description: "a provenance entry could not be read")
-                        }
-                        requests.append(
-                            QueryContext.ValueRequest(
-                                sequence: version.sequence, item: version.item, field: field,
-                                eventID: entry.eventIDWords))
-                    }
-                    found.append((field, entries))
+                    found.append(
+                        (
+                            field,
+                            try entries.map { version, entry in
+                                guard let entry else {
+                                    throw StoredEvent.Unreadable(description: "a provenance entry could not be read")
+                                }
+                                return (version, entry)
+                            }
+                        ))
+                    count += entries.count
                 }
-                let values = try query.values(requests)
-                query.entryStringIndex = WordTable(capacity: requests.count)
-                query.entryStrings.reserveCapacity(requests.count)
-                var next = 0
+                query.entryStringIndex = WordTable(capacity: count)
+                query.entryStrings.reserveCapacity(count)
                 var answer: [FieldProvenance] = []
                 answer.reserveCapacity(found.count)
                 for (field, entries) in found {
@@ -87,12 +86,13 @@ extension Ledger {
                     var versions: [ProvenanceVersion] = []
                     versions.reserveCapacity(entries.count)
                     for position in entries.indices {
-                        let version = entries[position].version
-                        let entry = entries[position].entry!
+                        let (version, entry) = entries[position]
+                        // The entry carries the item's sealed value: no record is read.
+                        let value = try query.value(sealedIn: entry, item: version.item, field: field)
                         let texts = try query.strings(of: entry, sequence: version.sequence)
                         versions.append(
                             ProvenanceVersion(
-                                value: values[next], current: current[position], caseID: version.caseID,
+                                value: value, current: current[position], caseID: version.caseID,
                                 source: query.entryStrings[texts].source,
                                 sourceKind: query.entryStrings[texts].sourceKind,
                                 legalBasis: query.entryStrings[texts].legalBasis,
@@ -100,7 +100,6 @@ extension Ledger {
                                 sourceReference: query.entryStrings[texts].sourceReference,
                                 occurredAt: query.entryStrings[texts].occurredAt, recordedAt: entry.recordedAt,
                                 sequence: version.sequence, eventID: query.entryStrings[texts].eventID))
-                        next += 1
                     }
                     answer.append(
                         FieldProvenance(
@@ -127,8 +126,7 @@ extension Ledger {
                     for sent in versions {
                         // The box is bound to the ingestion's event id, which its record's event carries.
                         requests.append(
-                            QueryContext.ValueRequest(
-                                sequence: sent.sequence, item: sent.item, field: sent.field, eventID: nil))
+                            QueryContext.ValueRequest(sequence: sent.sequence, item: sent.item, field: sent.field))
                     }
                     kept.append((sequence, entry, versions))
                 }
@@ -184,14 +182,12 @@ extension Ledger {
 /// while the ledger stays at one snapshot), the answer's strings from one ``StringTable``. A value of the
 /// query's own closure (a struct, so that its state costs no dynamic exclusivity checks).
 struct QueryContext {
-    /// One value the answer shows: item `item` of the ingestion at `sequence`, of `field`. The box is
-    /// bound to the ingestion's event id (16 bytes as two words): `eventID` when the caller has it
-    /// from the provenance entry, else read from the record.
+    /// One value the answer shows, to be opened from its record's sealed section: item `item` of the
+    /// ingestion at `sequence`, of `field`.
     struct ValueRequest {
         let sequence: UInt64
         let item: Int
         let field: String
-        let eventID: (UInt64, UInt64)?
     }
 
     let ledger: Ledger
@@ -199,6 +195,8 @@ struct QueryContext {
     private let opener: AESGCMOpener
     /// The opener's key for each data key id; `nil` for a destroyed (erased) key.
     private var dataKeys = WordTable<AESGCMOpener.Key?>()
+    /// The opener's key-encryption key, added when the first data key is unwrapped.
+    private var keyEncryptionKey: AESGCMOpener.Key?
     /// The associated data of the value being opened, built in place.
     private var associatedData: UnsafeMutableRawBufferPointer
     /// The answer's strings, each made once.
@@ -253,16 +251,17 @@ struct QueryContext {
     }
 
     /// The strings a provenance entry shows, and its source's kind, made once per ingestion: every
-    /// item of one ingestion has the same entry, so a person's versions of several fields from one
-    /// event share them. Returns their place in ``entryStrings``. An entry whose bytes differ from
-    /// the first one seen for its sequence number (which a replay never writes) gets its own.
+    /// item of one ingestion has the same entry up to its sealed value, so a person's versions of
+    /// several fields from one event share them. Returns their place in ``entryStrings``. An entry
+    /// whose event bytes differ from the first one seen for its sequence number (which a replay never
+    /// writes) gets its own.
     mutating func strings(of entry: ProvenanceEntry, sequence: UInt64) throws -> Int {
         let known = entryStringIndex[(sequence, 0)]
-        if let known, Self.sameBytes(entryStrings[known].bytes, entry.bytes) { return known }
+        if let known, Self.sameEvent(entryStrings[known].entry, entry) { return known }
         let source = strings.string(entry.range(of: .source), of: entry.bytes) ?? ""
         entryStrings.append(
             EntryStrings(
-                bytes: entry.bytes, source: source, sourceKind: try party(source, at: entry.occurredMicros)?.kind,
+                entry: entry, source: source, sourceKind: try party(source, at: entry.occurredMicros)?.kind,
                 legalBasis: strings.string(entry.range(of: .legalBasis), of: entry.bytes) ?? "",
                 purpose: strings.string(entry.range(of: .purpose), of: entry.bytes) ?? "",
                 sourceReference: strings.string(entry.range(of: .sourceReference), of: entry.bytes),
@@ -273,7 +272,7 @@ struct QueryContext {
 
     /// What ``strings(of:sequence:)`` keeps per ingestion.
     struct EntryStrings {
-        let bytes: [UInt8]
+        let entry: ProvenanceEntry
         let source: String
         let sourceKind: String?
         let legalBasis: String
@@ -283,9 +282,12 @@ struct QueryContext {
         let eventID: String
     }
 
-    private static func sameBytes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        a.count == b.count
-            && a.withUnsafeBytes { a in b.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+    /// Whether two entries have the same bytes before their sealed values (those of one ingestion do).
+    private static func sameEvent(_ a: ProvenanceEntry, _ b: ProvenanceEntry) -> Bool {
+        let length = a.eventEnd
+        return length == b.eventEnd
+            && a.bytes.withUnsafeBytes { a in
+                b.bytes.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, length) == 0 }
             }
     }
 
@@ -336,28 +338,47 @@ struct QueryContext {
                             description: "record \(sequence) has no sealed value for item \(request.item)")
                     }
                     guard let key = try dataKey(keyID) else { continue }
-                    var eventID: (UInt64, UInt64)
-                    if let known = request.eventID ?? recordEventID {
+                    let eventID: (UInt64, UInt64)
+                    if let known = recordEventID {
                         eventID = known
                     } else {
-                        eventID = (0, 0)
-                        guard withUnsafeMutableBytes(of: &eventID, { record.eventID(into: $0) }) else {
+                        var read: (UInt64, UInt64) = (0, 0)
+                        guard withUnsafeMutableBytes(of: &read, { record.eventID(into: $0) }) else {
                             throw StoredEvent.Unreadable(description: "record \(sequence) has no valid event id")
                         }
-                        recordEventID = eventID
+                        eventID = read
+                        recordEventID = read
                     }
-                    let length = withUnsafeBytes(of: &eventID) { id in
-                        Self.valueAssociatedData(
-                            into: &associatedData, eventID: id, item: request.item, field: request.field, keyID: keyID)
-                    }
-                    results[index] = try opener.open(
-                        box, key: key, associatedData: UnsafeRawBufferPointer(rebasing: associatedData[..<length]),
-                        Self.parseValue)
+                    results[index] = try open(
+                        box, key: key, keyID: keyID, eventID: eventID, item: request.item, field: request.field)
                 }
             }
             start = end
         }
         return results
+    }
+
+    /// The value sealed in a provenance entry (its item's, as the record holds it); `nil` where the
+    /// data key has been destroyed (erased).
+    mutating func value(sealedIn entry: ProvenanceEntry, item: Int, field: String) throws -> JSONValue? {
+        try entry.withSealed { keyID, box in
+            guard let key = try dataKey(keyID) else { return nil }
+            return try open(box, key: key, keyID: keyID, eventID: entry.eventIDWords, item: item, field: field)
+        }
+    }
+
+    /// Opens one box of item `item` of `field` of the ingestion `eventID` (16 bytes as two words),
+    /// with its associated data built in the query's buffer.
+    private mutating func open(
+        _ box: UnsafeRawBufferPointer, key: AESGCMOpener.Key, keyID: UnsafeRawBufferPointer,
+        eventID: (UInt64, UInt64), item: Int, field: String
+    ) throws -> JSONValue? {
+        var eventID = eventID
+        let length = withUnsafeBytes(of: &eventID) { id in
+            Self.valueAssociatedData(into: &associatedData, eventID: id, item: item, field: field, keyID: keyID)
+        }
+        return try opener.open(
+            box, key: key, associatedData: UnsafeRawBufferPointer(rebasing: associatedData[..<length]), Self.parseValue)
     }
 
     /// The requests' positions sorted by sequence number (then position). Packed into one word each
@@ -406,16 +427,50 @@ struct QueryContext {
     }
 
     /// The opener's key for a data key id, unwrapping the data key on first use; `nil` when it has
-    /// been destroyed.
+    /// been destroyed. The wrapped key is read in place and opened by this query's opener under the
+    /// key-encryption key (keyed once per query); the data key goes from the opener's buffer straight
+    /// into its cipher context.
     private mutating func dataKey(_ bytes: UnsafeRawBufferPointer) throws -> AESGCMOpener.Key? {
         let id = (
             bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
             bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
         )
         if let known = dataKeys[id] { return known }
-        let key = try ledger.vault.dataKey(id: Array(bytes), in: txn).map { try opener.add(key: $0) }
+        let keyEncryptionKey = try keyEncryptionKey ?? opener.add(key: ledger.vault.keyEncryptionKey)
+        self.keyEncryptionKey = keyEncryptionKey
+        let length = Self.wrapAssociatedData(into: &associatedData, keyID: bytes)
+        let key = try ledger.vault.withWrappedKey(id: Array(bytes), in: txn) { [opener, associatedData] wrapped in
+            try wrapped.map { wrapped in
+                try opener.open(
+                    wrapped, key: keyEncryptionKey,
+                    associatedData: UnsafeRawBufferPointer(rebasing: associatedData[..<length])
+                ) { plain in
+                    guard plain.count == AESGCM.keyByteCount else { throw OpenError.authenticationFailed }
+                    return try opener.add(key: plain)
+                }
+            }
+        }
         dataKeys.set(key, for: id)
         return key
+    }
+
+    /// "lineage data key v1" ‖ 0x00.
+    private static let wrapLabel = Array("lineage data key v1".utf8) + [0]
+
+    /// Writes a wrapped data key's associated data at the start of `out` and returns its length: the
+    /// bytes of ``Vault/wrapAssociatedData(keyID:)``, "lineage data key v1" ‖ 0x00 ‖ key id (16).
+    static func wrapAssociatedData(into out: inout UnsafeMutableRawBufferPointer, keyID: UnsafeRawBufferPointer)
+        -> Int
+    {
+        precondition(keyID.count == 16)
+        let length = wrapLabel.count + 16
+        if out.count < length {
+            out.deallocate()
+            out = .allocate(byteCount: length * 2, alignment: 8)
+        }
+        wrapLabel.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        (out.baseAddress! + wrapLabel.count).copyMemory(from: keyID.baseAddress!, byteCount: 16)
+        return length
     }
 
     /// An event id's lowercase 8-4-4-4-12 spelling (``EventID/description``) from its 16 bytes.

@@ -1,8 +1,9 @@
 import LedgerStore
 
 /// What a provenance or disclosure projection stores beside its key: everything a query shows about
-/// the event, so that `provenance` and `recipients` never parse a record's JSON (the values
-/// themselves are opened from the record's sealed section, which is binary). The encoding is a
+/// the event, so that `provenance` and `recipients` never parse a record's JSON (a provenance entry
+/// carries its item's sealed value too; a disclosure's values are opened from the records' sealed
+/// sections, which are binary). The encoding is a
 /// fixed sequence of fields: strings as a 2-byte big-endian length and UTF-8 (0xffff for absent),
 /// integers as 8 bytes big-endian. docs/FORMAT.md lists the fields.
 struct EntryWriter {
@@ -24,10 +25,18 @@ struct EntryWriter {
     }
 
     mutating func uint64(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+        }
     }
 
     mutating func int64(_ value: Int64) { uint64(UInt64(bitPattern: value)) }
+
+    mutating func uint32(_ value: UInt32) {
+        for shift in stride(from: 24, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift)))
+        }
+    }
 
     mutating func raw(_ fixed: [UInt8]) { bytes.append(contentsOf: fixed) }
 }
@@ -142,8 +151,9 @@ struct EntryLayout {
     }
 }
 
-/// The value of a `projection.provenance` entry: one ingested item's event, without its value. It
-/// keeps its encoding and decodes a field when it is read.
+/// The value of a `projection.provenance` entry: one ingested item's event, and its value as sealed
+/// in the record (the same key id and box), so that a query opens the value without reading the
+/// record. It keeps its encoding and decodes a field when it is read.
 struct ProvenanceEntry: Equatable {
     /// The string fields, in the order they are stored.
     enum Text: Int {
@@ -163,7 +173,27 @@ struct ProvenanceEntry: Equatable {
     var occurredAt: String { layout.string(Text.occurredAt.rawValue, in: bytes)! }
     var occurredMicros: Int64 { layout.int64(at: 0, in: bytes) }
     var recordedAt: Int64 { layout.int64(at: 8, in: bytes) }
-    var eventID: EventID { EventID(bytes: Array(bytes[(layout.fixed + 16)...]))! }
+    var eventID: EventID { EventID(bytes: Array(bytes[(layout.fixed + 16)..<eventEnd]))! }
+
+    /// Where the fields of the event end and the item's sealed value begins: every item of one
+    /// ingestion has the same bytes before it.
+    var eventEnd: Int { layout.fixed + 32 }
+
+    /// The item's sealed value as the record holds it: the data key id and nonce ‖ ciphertext ‖ tag.
+    var sealed: SealedValue {
+        SealedValue(keyID: Array(bytes[eventEnd..<(eventEnd + 16)]), combined: Array(bytes[(eventEnd + 20)...]))
+    }
+
+    /// Lends the sealed value's key id (16 bytes) and box (nonce ‖ ciphertext ‖ tag) in place.
+    func withSealed<T>(_ body: (_ keyID: UnsafeRawBufferPointer, _ box: UnsafeRawBufferPointer) throws -> T) rethrows
+        -> T
+    {
+        try bytes.withUnsafeBytes { bytes in
+            try body(
+                UnsafeRawBufferPointer(rebasing: bytes[eventEnd..<(eventEnd + 16)]),
+                UnsafeRawBufferPointer(rebasing: bytes[(eventEnd + 20)...]))
+        }
+    }
 
     /// Where string `text` sits in ``bytes``; `nil` when it is absent.
     @inline(__always)
@@ -176,8 +206,22 @@ struct ProvenanceEntry: Equatable {
 
     init(
         caseID: String?, source: String, legalBasis: String, purpose: String, sourceReference: String?,
-        occurredAt: String, occurredMicros: Int64, recordedAt: Int64, eventID: EventID
+        occurredAt: String, occurredMicros: Int64, recordedAt: Int64, eventID: EventID, sealed: SealedValue
     ) {
+        var writer = Self.eventFields(
+            caseID: caseID, source: source, legalBasis: legalBasis, purpose: purpose,
+            sourceReference: sourceReference, occurredAt: occurredAt, occurredMicros: occurredMicros,
+            recordedAt: recordedAt, eventID: eventID)
+        Self.append(sealed, to: &writer)
+        self.init(decoding: writer.bytes)!
+    }
+
+    /// The fields every item of one ingestion shares, up to and including the event id; an item's
+    /// entry is these followed by its sealed value (``append(_:to:)``).
+    static func eventFields(
+        caseID: String?, source: String, legalBasis: String, purpose: String, sourceReference: String?,
+        occurredAt: String, occurredMicros: Int64, recordedAt: Int64, eventID: EventID
+    ) -> EntryWriter {
         var writer = EntryWriter()
         writer.string(caseID)
         writer.string(source)
@@ -188,17 +232,29 @@ struct ProvenanceEntry: Equatable {
         writer.int64(occurredMicros)
         writer.int64(recordedAt)
         writer.raw(eventID.bytes)
-        self.init(decoding: writer.bytes)!
+        return writer
     }
 
-    /// Checks an entry's structure (every length, the required fields, nothing after the event id)
-    /// and keeps it; `nil` when it is not a well-formed entry.
+    /// Appends a sealed value as the record's sealed section holds one: key id (16), length L (4,
+    /// big-endian), nonce ‖ ciphertext ‖ tag (L).
+    static func append(_ sealed: SealedValue, to writer: inout EntryWriter) {
+        writer.raw(sealed.keyID)
+        writer.uint32(UInt32(sealed.combined.count))
+        writer.raw(sealed.combined)
+    }
+
+    /// Checks an entry's structure (every length, the required fields, a key id and a box at least a
+    /// nonce and a tag long after the event id, nothing after the box) and keeps it; `nil` when it is
+    /// not a well-formed entry.
     init?(decoding bytes: [UInt8]) {
         guard
             let layout = EntryLayout(
                 bytes, strings: 6,
                 required: { $0 != Text.caseID.rawValue && $0 != Text.sourceReference.rawValue }),
-            bytes.count - layout.fixed == 32
+            bytes.count - layout.fixed >= 32 + 20,
+            let length = BigEndian.uint32(bytes, at: layout.fixed + 32 + 16).map(Int.init),
+            length >= SealedBox.nonceByteCount + SealedBox.tagByteCount,
+            bytes.count - layout.fixed - 32 - 20 == length
         else { return nil }
         self.bytes = bytes
         self.layout = layout

@@ -68,12 +68,12 @@ struct Projections: Sendable {
         let value: [UInt8]
     }
 
-    /// Every projection entry of one event, recorded at `recordedAt` under `sequence`, from the event
-    /// and what its record resolved alone. `identityDigest` gives the index key of a
-    /// `personal_identity_code` item (nil when the value cannot be opened: it then stays out of the
-    /// index).
+    /// Every projection entry of one event, recorded at `recordedAt` under `sequence`, from the event,
+    /// its sealed values (an ingestion's, in item order) and what its record resolved alone.
+    /// `identityDigest` gives the index key of a `personal_identity_code` item (nil when the value
+    /// cannot be opened: it then stays out of the index).
     static func entries(
-        of event: DomainEvent, sequence: UInt64, recordedAt: Int64, resolution: Resolution,
+        of event: DomainEvent, sequence: UInt64, recordedAt: Int64, sealed: [SealedValue], resolution: Resolution,
         identityDigest: (Int) throws -> Digest?
     ) throws -> [Entry] {
         let envelope = event.envelope
@@ -84,15 +84,22 @@ struct Projections: Sendable {
                 prefix(registration.party) + sortable(envelope.occurredAt.microseconds) + BigEndian.bytes(sequence)
             return [Entry(target: .parties, key: key, value: encode(registration))]
         case .ingested(let ingestion):
-            let value = ProvenanceEntry(
+            // Item i's value is the i-th of the sealed section (the stored form says so).
+            guard sealed.count == ingestion.items.count else {
+                throw StoredEvent.Unreadable(
+                    description:
+                        "record \(sequence) has \(sealed.count) sealed values for \(ingestion.items.count) items")
+            }
+            let eventFields = ProvenanceEntry.eventFields(
                 caseID: ingestion.caseID, source: ingestion.source, legalBasis: ingestion.legalBasis,
                 purpose: ingestion.purpose, sourceReference: ingestion.sourceReference,
                 occurredAt: envelope.occurredAt.text, occurredMicros: envelope.occurredAt.microseconds,
-                recordedAt: recordedAt, eventID: envelope.id
-            ).encoded()
+                recordedAt: recordedAt, eventID: envelope.id)
             var entries: [Entry] = []
             entries.reserveCapacity(ingestion.items.count)
             for (index, item) in ingestion.items.enumerated() {
+                var value = eventFields
+                ProvenanceEntry.append(sealed[index], to: &value)
                 var key: [UInt8] = []
                 key.reserveCapacity(subject.utf8.count + item.field.utf8.count + 12)
                 key.append(contentsOf: subject.utf8)
@@ -104,7 +111,7 @@ struct Projections: Sendable {
                 }
                 key.append(UInt8(index >> 8))
                 key.append(UInt8(index & 0xff))
-                entries.append(Entry(target: .provenance, key: key, value: value))
+                entries.append(Entry(target: .provenance, key: key, value: value.bytes))
                 if Vocabulary.standard.fields[item.field]?.type == .personalIdentityCode,
                     let digest = try identityDigest(index)
                 {

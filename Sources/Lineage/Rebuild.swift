@@ -193,9 +193,16 @@ final class RecordDecoder: @unchecked Sendable {
             digests.append(
                 isIdentityCode ? try value.flatMap { try IdentityIndex.digest(of: $0, using: identityIndex) } : nil)
         }
-        let entries = try Projections.entries(
-            of: stored.event, sequence: sequence, recordedAt: stored.record.recordedAt, resolution: stored.resolution
-        ) { digests[$0] }
+        let entries: [Projections.Entry]
+        do {
+            entries = try Projections.entries(
+                of: stored.event, sequence: sequence, recordedAt: stored.record.recordedAt, sealed: stored.sealed,
+                resolution: stored.resolution
+            ) { digests[$0] }
+        } catch let unreadable as StoredEvent.Unreadable {
+            if checking { return .damaged(unreadable.description) }
+            throw unreadable
+        }
         return .decoded(entries, eventID: envelope.id)
     }
 }

@@ -154,6 +154,14 @@ struct Vault: Sendable {
     }
 
     /// The data key with this id, or `nil` when it has been destroyed.
+    /// Lends the wrapped data key stored under `keyID` (nonce ‖ ciphertext ‖ tag) to `body` in place;
+    /// `nil` when it has been destroyed.
+    func withWrappedKey<T>(
+        id keyID: [UInt8], in txn: Transaction, _ body: (UnsafeRawBufferPointer?) throws -> T
+    ) throws -> T {
+        try txn.withValue(keys, key: keyID, body)
+    }
+
     func dataKey(id keyID: [UInt8], in txn: Transaction) throws -> [UInt8]? {
         guard let stored = try txn.get(keys, key: keyID), let box = SealedBox(combined: stored) else { return nil }
         return try AESGCM.open(box, key: keyEncryptionKey, associatedData: Self.wrapAssociatedData(keyID: keyID))

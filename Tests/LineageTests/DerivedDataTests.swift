@@ -89,13 +89,16 @@ struct DerivedDataTests {
                 Issue.record("the scenario does not verify")
                 return
             }
-            // A newer run that changes one entry's value: the index then says what no record does.
+            // A newer run that changes one entry's value (a byte of the item's sealed box, which the
+            // entry copies from the record): the index then says what no record does.
             try ledger.environment.write { txn in
                 let writer = try ledger.projections.provenance.writer(in: txn)
                 var value = try #require(try writer.get(key))
                 value[value.count - 20] ^= 1
                 writer.put(key, value)
             }
+            // The query opens the box from the entry: altered, it does not authenticate.
+            #expect(throws: OpenError.self) { try ledger.provenance(subject: "person-1", field: "address") }
             // A changed value keeps every count: the quick pass is blind to it, the deep pass is not.
             guard case .damaged(let sequence, let problem) = try ledger.verify(deep: true) else {
                 Issue.record("a changed entry was not found")

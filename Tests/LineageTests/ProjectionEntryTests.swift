@@ -6,10 +6,13 @@ import Testing
 struct ProjectionEntryTests {
     static let eventID = EventID("0b6f3c1e-2d4a-4f5b-8c7d-9e0f1a2b3c4d")!
 
+    /// A sealed value's shape: a key id, then nonce (12) ‖ ciphertext (here 5 bytes) ‖ tag (16).
+    static let sealed = SealedValue(keyID: Array(0..<16), combined: Array(100..<133))
+
     static let provenance = ProvenanceEntry(
         caseID: nil, source: "dvv", legalBasis: "legal_obligation", purpose: "debt_collection",
         sourceReference: "ref-1", occurredAt: "2026-01-02T03:04:05+02:00", occurredMicros: -5, recordedAt: 42,
-        eventID: eventID)
+        eventID: eventID, sealed: sealed)
 
     static let disclosure = DisclosureEntry(
         caseID: "case-ä", recipient: "agent-us", legalBasis: "legitimate_interests", purpose: "debt_collection",
@@ -36,6 +39,14 @@ struct ProjectionEntryTests {
         }
         #expect(ProvenanceEntry(decoding: provenance + [0]) == nil)
         #expect(DisclosureEntry(decoding: disclosure + [0]) == nil)
+        // A box too short to hold a nonce and a tag, whatever its length says.
+        var short = ProvenanceEntry.eventFields(
+            caseID: nil, source: "dvv", legalBasis: "b", purpose: "p", sourceReference: nil, occurredAt: "t",
+            occurredMicros: 0, recordedAt: 0, eventID: Self.eventID)
+        short.raw(Array(0..<16))
+        short.uint32(27)
+        short.raw(Array(repeating: 7, count: 27))
+        #expect(ProvenanceEntry(decoding: short.bytes) == nil)
     }
 
     @Test("every field reads back from the stored bytes as it was given")
@@ -50,6 +61,11 @@ struct ProjectionEntryTests {
         #expect(provenance.occurredMicros == -5)
         #expect(provenance.recordedAt == 42)
         #expect(provenance.eventID == Self.eventID)
+        #expect(provenance.sealed == Self.sealed)
+        provenance.withSealed { keyID, box in
+            #expect(Array(keyID) == Self.sealed.keyID)
+            #expect(Array(box) == Self.sealed.combined)
+        }
         #expect(provenance.range(of: .caseID) == nil)
         let source = try #require(provenance.range(of: .source))
         #expect(Array(provenance.bytes[source]) == Array("dvv".utf8))
@@ -87,6 +103,7 @@ struct ProjectionEntryTests {
         missing.int64(0)
         missing.int64(0)
         missing.raw(Self.eventID.bytes)
+        ProvenanceEntry.append(Self.sealed, to: &missing)
         #expect(ProvenanceEntry(decoding: missing.bytes) == nil)
     }
 
@@ -102,6 +119,9 @@ struct ProjectionEntryTests {
         writer.int64(-5)
         writer.int64(42)
         writer.raw(Self.eventID.bytes)
+        writer.raw(Array(0..<16))
+        writer.raw([0, 0, 0, 33])
+        writer.raw(Array(100..<133))
         #expect(Self.provenance.encoded() == writer.bytes)
         #expect(Array(Self.provenance.encoded().prefix(7)) == [0xff, 0xff, 0, 3] + Array("dvv".utf8))
     }
@@ -110,7 +130,7 @@ struct ProjectionEntryTests {
     func caseIDAlone() {
         let withCase = ProvenanceEntry(
             caseID: "case-ä", source: "dvv", legalBasis: "b", purpose: "p", sourceReference: nil, occurredAt: "t",
-            occurredMicros: 0, recordedAt: 0, eventID: Self.eventID
+            occurredMicros: 0, recordedAt: 0, eventID: Self.eventID, sealed: Self.sealed
         ).encoded()
         for bytes in [withCase, Self.provenance.encoded()] {
             for length in 0...bytes.count {

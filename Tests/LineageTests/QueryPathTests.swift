@@ -28,6 +28,18 @@ struct QueryPathTests {
         }
     }
 
+    @Test("a wrapped key's associated data built in place is Vault.wrapAssociatedData, byte for byte")
+    func wrapAssociatedData() throws {
+        // Too small at first: the buffer grows.
+        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 8)
+        defer { buffer.deallocate() }
+        for _ in 0..<3 {
+            let keyID = try SecureRandom.bytes(16)
+            let length = keyID.withUnsafeBytes { QueryContext.wrapAssociatedData(into: &buffer, keyID: $0) }
+            #expect(Array(buffer[..<length]) == Vault.wrapAssociatedData(keyID: keyID))
+        }
+    }
+
     @Test("an event id spelled from its two words is EventID.description")
     func uuidStrings() throws {
         for _ in 0..<50 {
