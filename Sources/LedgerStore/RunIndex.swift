@@ -194,6 +194,39 @@ public final class RunIndex: Sendable {
         try txn.put(database, key: Self.directoryKey, value: directory.encoded())
     }
 
+    /// The structural check that reads the directory, not the entries: every listed run has its
+    /// filter; the database holds nothing outside the listed runs (one seek per run: the first key
+    /// at or after each run number belongs to a listed run); and it holds as many entries as the
+    /// directory's runs add up to, besides the directory and the filters. Returns that number;
+    /// throws ``RunIndexDamage`` at the first disagreement. What only reading every entry shows — a
+    /// key its run's filter leaves out, an entry moved between runs with the totals kept — is
+    /// ``scanChecking(in:_:)``'s.
+    @discardableResult
+    public func checkDirectory(in txn: Transaction) throws -> UInt64 {
+        let directory = try directory(in: txn)
+        let listed = Set(directory.runs.map(\.id))
+        for run in directory.runs where try txn.get(database, key: Self.filterKey(run.id)) == nil {
+            throw damage("run \(run.id) has no filter")
+        }
+        try txn.withCursor(database) { cursor in
+            // From the first run number on, hop run by run: each key found opens a listed run.
+            var next: UInt64 = 1
+            while next <= UInt64(UInt32.max), let entry = try cursor.seek(atLeast: BigEndian.bytes(UInt32(next))) {
+                guard let run = BigEndian.uint32(Array(entry.key.prefix(4))), listed.contains(run) else {
+                    throw damage("entries outside every listed run are stored")
+                }
+                next = UInt64(run) + 1
+            }
+        }
+        let stored = UInt64(try txn.statistics(database).entries)
+        let meta = UInt64(directory.runs.count) + (try txn.get(database, key: Self.directoryKey) == nil ? 0 : 1)
+        let inRuns = stored >= meta ? stored - meta : 0
+        guard stored >= meta, inRuns == directory.entryCount else {
+            throw damage("the runs hold \(inRuns) entries where its directory says \(directory.entryCount)")
+        }
+        return inRuns
+    }
+
     /// Walks the whole database once in key order, checking its structure — every entry inside a
     /// listed run, each run's count as listed, each run's filter present and admitting every one of its
     /// keys, nothing else stored — and calls `body` with every entry's key and value, lent in place.

@@ -160,9 +160,9 @@ extension EventRecord {
 
         /// The event's type, read from the end of its canonical JSON: `type` sorts last among the
         /// envelope's members, and a type has no characters JSON escapes, so the canonical form ends
-        /// `"type":"…"}`. Nil when it does not.
-        var eventType: [UInt8]? {
-            let marker = Array(#""type":""#.utf8)
+        /// `"type":"…"}`. Nil when it does not. Lent from the record, like ``event``.
+        var eventType: UnsafeRawBufferPointer? {
+            let marker = Self.typeMarker
             guard event.count > marker.count + 2, event[event.count - 1] == UInt8(ascii: "}"),
                 event[event.count - 2] == UInt8(ascii: "\"")
             else { return nil }
@@ -175,7 +175,9 @@ extension EventRecord {
                 })
                     == 0
             else { return nil }
-            return Array(event[start..<end])
+            return UnsafeRawBufferPointer(rebasing: event[start..<end])
         }
+
+        private static let typeMarker = Array(#""type":""#.utf8)
     }
 }

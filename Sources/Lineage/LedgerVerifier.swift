@@ -9,34 +9,28 @@ extension Ledger {
     /// 1. the Merkle tree: every leaf, every stored node, the root;
     /// 2. every record's format: its sections and their lengths, its sealed values' framing, its
     ///    event's type;
-    /// 3. every derived database's structure (runs, their counts and filters) and size: the
+    /// 3. every derived database's run directory against what it stores (each run's filter there,
+    ///    nothing outside the runs, as many entries as the runs add up to) and its size: the
     ///    idempotency index one entry per record, the provenance one per ingested item, the
     ///    disclosures one per disclosure, the parties one per registration.
     ///
     /// With `deep`, also:
     /// 4. every event against its envelope and payload rules and its canonical form, every sealed
     ///    value authenticating under its data key;
-    /// 5. every derived database holding exactly the entries its records give rise to: the multiset
+    /// 5. every derived database's structure entry by entry (each key inside a listed run, each run's
+    ///    count, its filter admitting each of its keys) and holding exactly the entries its records
+    ///    give rise to: the multiset
     ///    of derived entries and the multiset of stored ones are compared by keyed digests
     ///    (``MultisetDigest``), so neither side is sorted or held in memory; on a difference a second
     ///    pass names the first record whose entry is missing or different.
     public func verify(deep: Bool = false, progress: (UInt64) -> Void = { _ in }) throws -> LogVerification {
         try environment.read { txn in
-            // The derived databases are scanned on a thread of their own while the tree is recomputed,
-            // in a snapshot that must be this one (else the scan is done again here, afterwards).
-            let scan = StoredCountsScan(ledger: self, snapshot: txn.snapshotID)
             let inspectors = (0..<Self.verifyWorkers).map { _ in RecordTally() }
-            let treeResult: LogVerification
-            do {
-                treeResult = try log.verify(in: txn, workers: Self.verifyWorkers, inspectors: inspectors) {
-                    progress(deep ? $0 / 2 : $0)
-                }
-            } catch {
-                _ = try? scan.result()  // its read transaction ends before this one does
-                throw error
+            let treeResult = try log.verify(in: txn, workers: Self.verifyWorkers, inspectors: inspectors) {
+                progress(deep ? $0 / 2 : $0)
             }
-            let scanned = try scan.result() ?? (try storedCounts(in: txn))
             guard case .intact(let head, _) = treeResult else { return treeResult }
+            let scanned = try storedCounts(in: txn)
             let tally = RecordTally(merging: inspectors)
             let structural = derivedDatabasesDisagreeing(scanned, withCounts: tally)
             // The deep pass, when asked for, goes first: it can name the record a disagreement is about.
@@ -50,15 +44,19 @@ extension Ledger {
     /// The threads a verification uses: the machine's two cores.
     static let verifyWorkers = 2
 
-    /// What the derived databases hold: each one's entry count, once its structure has been checked;
-    /// or the structural damage found.
+    /// What the derived databases hold: each one's entry count, once its run directory has been
+    /// checked against what it stores; or the structural damage found.
     typealias StoredCounts = Result<[String: UInt64], RunIndexDamage>
 
+    /// Reads the run directories, not the entries (``RunIndex/checkDirectory(in:)``): a few reads per
+    /// run, so that `verify` costs what recomputing the tree costs. Reading every derived entry —
+    /// each run's filter admitting each of its keys, every entry what its record gives rise to — is
+    /// the deep pass's.
     func storedCounts(in txn: Transaction) throws -> StoredCounts {
         do {
             var stored: [String: UInt64] = [:]
             for index in [idempotency, projections.provenance, projections.disclosures, vault.units] {
-                stored[index.database.name] = try index.scanChecking(in: txn) { _, _ in }
+                stored[index.database.name] = try index.checkDirectory(in: txn)
             }
             stored[projections.parties.name] = UInt64(try txn.statistics(projections.parties).entries)
             return .success(stored)
@@ -247,6 +245,11 @@ final class RecordTally: RecordInspector, @unchecked Sendable {
 
     init() {}
 
+    /// The index in ``typeCodes`` of the type `bytes` spell, compared in place.
+    private static func typeIndex(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        typeCodes.firstIndex { code in code.withUnsafeBytes { compareBytes($0, bytes) == 0 } }
+    }
+
     init(merging tallies: [RecordTally]) {
         for tally in tallies {
             records += tally.records
@@ -260,7 +263,7 @@ final class RecordTally: RecordInspector, @unchecked Sendable {
         guard let framing = EventRecord.Framing(record) else {
             return "record \(sequence) is not a well-formed version-\(EventRecord.formatVersion) record"
         }
-        guard let type = framing.eventType.flatMap(Self.typeCodes.firstIndex(of:)) else {
+        guard let type = framing.eventType.flatMap(Self.typeIndex) else {
             return "record \(sequence) does not end with a known event type"
         }
         guard (framing.resolvedVersions > 0) == (type == Self.disclosed) else {
@@ -277,32 +280,5 @@ final class RecordTally: RecordInspector, @unchecked Sendable {
         default: break
         }
         return nil
-    }
-}
-
-/// The derived databases' structure and counts, scanned on a thread of its own.
-private final class StoredCountsScan: @unchecked Sendable {
-    // @unchecked: `outcome` is written by the scanning thread and read after `done` says it is.
-    private let done = DispatchSemaphore(value: 0)
-    private var outcome: Result<Ledger.StoredCounts?, Error> = .success(nil)
-
-    init(ledger: Ledger, snapshot: UInt64) {
-        let thread = Thread { [self] in
-            outcome = Result {
-                try ledger.environment.read { txn in
-                    // A writer committed in between: this snapshot is not the verifier's.
-                    txn.snapshotID == snapshot ? try ledger.storedCounts(in: txn) : nil
-                }
-            }
-            done.signal()
-        }
-        thread.stackSize = 4 << 20
-        thread.start()
-    }
-
-    /// The counts, nil when the scan saw another snapshot.
-    func result() throws -> Ledger.StoredCounts? {
-        done.wait()
-        return try outcome.get()
     }
 }

@@ -23,8 +23,8 @@ private func run(_ executable: String, _ arguments: [String], in scratch: Scratc
     status: Int32, output: String, errors: String
 ) {
     let name = UUID().uuidString
-    FileManager.default.createFile(atPath: scratch.child(name + ".out"), contents: nil)
-    FileManager.default.createFile(atPath: scratch.child(name + ".err"), contents: nil)
+    _ = FileManager.default.createFile(atPath: scratch.child(name + ".out"), contents: nil)
+    _ = FileManager.default.createFile(atPath: scratch.child(name + ".err"), contents: nil)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

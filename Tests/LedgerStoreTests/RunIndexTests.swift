@@ -343,8 +343,10 @@ struct RunIndexTests {
         }
     }
 
-    @Test("damage is reported: a stray entry, a run whose count is wrong, a missing filter")
-    func damageIsReported() throws {
+    @Test(
+        "damage is reported: a stray entry, a run whose count is wrong, a missing filter (by the full scan and the directory check)",
+        arguments: [true, false])
+    func damageIsReported(fullScan: Bool) throws {
         try withTemporaryDirectory { path in
             let fixture = try RunIndexFixture(path)
             try fixture.environment.write { txn in
@@ -357,7 +359,13 @@ struct RunIndexTests {
                 var problem: String?
                 try fixture.environment.writeAndDiscard { txn in
                     try change(txn)
-                    do { try fixture.index.scanChecking(in: txn) { _, _ in } } catch let damage as RunIndexDamage {
+                    do {
+                        if fullScan {
+                            try fixture.index.scanChecking(in: txn) { _, _ in }
+                        } else {
+                            #expect(try fixture.index.checkDirectory(in: txn) == 10)
+                        }
+                    } catch let damage as RunIndexDamage {
                         problem = damage.problem
                     }
                 }
@@ -366,7 +374,14 @@ struct RunIndexTests {
             #expect(try damaged { _ in } == nil)
             let database = fixture.index.database
             let unlisted = try damaged { try $0.put(database, key: BigEndian.bytes(run + 5) + [1], value: [1]) }
-            #expect(unlisted?.contains("does not list") == true, "\(unlisted ?? "nothing")")
+            #expect(
+                unlisted?.contains(fullScan ? "does not list" : "outside every listed run") == true,
+                "\(unlisted ?? "nothing")")
+            // Before the first run and after the last, too (run numbers 1 and past every listed one).
+            let first = try damaged { try $0.put(database, key: BigEndian.bytes(UInt32(1)) + [1], value: [1]) }
+            #expect(first != nil || run == 1, "\(first ?? "nothing")")
+            let last = try damaged { try $0.put(database, key: BigEndian.bytes(UInt32.max) + [1], value: [1]) }
+            #expect(last != nil, "\(last ?? "nothing")")
             let extra = try damaged {
                 try $0.put(database, key: BigEndian.bytes(run) + key(subject: 3, suffix: 999), value: [1])
             }
@@ -376,7 +391,14 @@ struct RunIndexTests {
             let emptyFilter = try damaged {
                 try $0.put(database, key: RunIndex.filterKey(run), value: [UInt8](repeating: 0, count: 64))
             }
-            #expect(emptyFilter?.contains("filter leaves out") == true, "\(emptyFilter ?? "nothing")")
+            // Only reading every key shows what a filter leaves out.
+            #expect(
+                fullScan ? emptyFilter?.contains("filter leaves out") == true : emptyFilter == nil,
+                "\(emptyFilter ?? "nothing")")
+            let staleFilter = try damaged {
+                try $0.put(database, key: RunIndex.filterKey(run + 7), value: [UInt8](repeating: 0, count: 64))
+            }
+            #expect(staleFilter != nil, "a filter of no listed run was not noticed")
             let directory = try damaged { try $0.put(database, key: RunIndex.directoryKey, value: [9, 9]) }
             #expect(directory?.contains("malformed") == true, "\(directory ?? "nothing")")
         }
