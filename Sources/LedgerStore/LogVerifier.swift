@@ -43,13 +43,22 @@ struct LogVerifier {
         let hasher = SHA256Hasher()
         let size = try log.size(in: txn)
         let log = self.log
-        var damage = try parallel(workers: workers, count: size) { range, worker, txn in
-            try Self.verifyLeaves(log, range, in: txn, inspector: inspectors.isEmpty ? nil : inspectors[worker])
+        // The slices start at multiples of 2^fused, so every node up to that level lies inside one
+        // slice: it is computed there from the slice's own leaves, as the records stream past.
+        let slices = size < 4_096 ? 1 : max(1, workers)
+        let fused = slices == 1 ? 64 : Self.fusedLevels(size: size, slices: slices)
+        let bounds = (0...slices).map { slice in
+            slice == slices ? size : ((size * UInt64(slice) / UInt64(slices)) >> UInt64(fused)) << UInt64(fused)
+        }
+        var damage = try parallel(bounds: bounds) { range, worker, txn in
+            try Self.verifyLeavesAndNodes(
+                log, range, upToLevel: fused, in: txn, inspector: inspectors.isEmpty ? nil : inspectors[worker])
         }
         progress(size)
-        // Higher levels, as far as nodes completed before any damage already found.
-        var level = 1
-        while size >> UInt64(level) > 0 {
+        // The levels above, as far as nodes completed before any damage already found: a few nodes
+        // each, read back from the level below.
+        var level = fused + 1
+        while level < 64 && size >> UInt64(level) > 0 {
             let limit = damage?.sequence ?? size
             let current = level
             let found = try parallel(workers: workers, count: size >> UInt64(level)) { range, _, txn in
@@ -87,6 +96,14 @@ struct LogVerifier {
         return .intact(head: TreeHead(size: size, root: root), nodes: storedNodes)
     }
 
+    /// The highest level the leaves pass computes itself when `size` records are split into `slices`:
+    /// slices then start at multiples of 2^level and stay within a sixteenth of a slice of even, and
+    /// the levels above hold a few dozen nodes.
+    static func fusedLevels(size: UInt64, slices: Int) -> Int {
+        let grain = size / UInt64(slices * 16)
+        return grain == 0 ? 0 : 63 - grain.leadingZeroBitCount
+    }
+
     /// Runs `body` over `workers` consecutive slices of `0..<count`: the first slice in the caller's
     /// transaction on this thread, the others each on a thread of its own in a read transaction of its
     /// own. Returns the earliest damage any slice found.
@@ -96,7 +113,14 @@ struct LogVerifier {
     ) throws -> Damage? {
         // Small ranges are not worth a thread.
         let slices = count < 4_096 ? 1 : max(1, workers)
-        let bounds = (0...slices).map { count * UInt64($0) / UInt64(slices) }
+        return try parallel(bounds: (0...slices).map { count * UInt64($0) / UInt64(slices) }, body)
+    }
+
+    /// Runs `body` over the slices `bounds[k]..<bounds[k + 1]`, as ``parallel(workers:count:_:)`` does.
+    private func parallel(
+        bounds: [UInt64], _ body: @escaping @Sendable (Range<UInt64>, Int, Transaction) throws -> Damage?
+    ) throws -> Damage? {
+        let slices = bounds.count - 1
         let results = ParallelResults(count: slices)
         let environment = log.environment
         let threads = (1..<slices).map { worker in
@@ -114,20 +138,39 @@ struct LogVerifier {
         return try results.wait().compactMap { $0 }.min { $0.sequence < $1.sequence }
     }
 
-    /// The records in `range` against the stored leaf hashes (level 0), both in order, each record
-    /// also shown to `inspector`.
-    private static func verifyLeaves(
-        _ log: AppendOnlyLog, _ range: Range<UInt64>, in txn: Transaction, inspector: (any RecordInspector)?
+    /// The records in `range` against the stored leaf hashes (level 0), each record also shown to
+    /// `inspector`; and every node up to level `top` that the range's leaves complete, computed from
+    /// the recomputed leaves as they come (the left children waiting, one per level) and compared
+    /// with its stored node. Every level is read in order by a cursor of its own, so nothing is
+    /// looked up and no stored node is read twice. `range` starts at a multiple of 2^top. Stops at
+    /// the first disagreement, which is the earliest in record order: a node is compared as soon as
+    /// the record that completes it has been.
+    private static func verifyLeavesAndNodes(
+        _ log: AppendOnlyLog, _ range: Range<UInt64>, upToLevel top: Int, in txn: Transaction,
+        inspector: (any RecordInspector)?
     ) throws -> Damage? {
         guard !range.isEmpty else { return nil }
+        precondition(top >= 64 || range.lowerBound % (1 << UInt64(top)) == 0, "a slice starts inside a subtree")
+        // The levels this range completes a node of: up to the highest whose node fits in it.
+        let width = range.upperBound - range.lowerBound
+        let levels = min(top, 63 - width.leadingZeroBitCount) + 1
         let hasher = SHA256Hasher()
+        // Per level below the top, the left child waiting for its right sibling; after them, the node
+        // being climbed: 0x01 ‖ left ‖ right, hashed in place.
+        let lefts = UnsafeMutableRawBufferPointer.allocate(byteCount: levels * Digest.byteCount, alignment: 8)
+        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 + 2 * Digest.byteCount, alignment: 8)
+        let digest = UnsafeMutableRawBufferPointer.allocate(byteCount: Digest.byteCount, alignment: 8)
+        defer {
+            lefts.deallocate()
+            input.deallocate()
+            digest.deallocate()
+        }
+        input[0] = MerkleHashing.nodePrefix[0]
+        let nothing = UnsafeRawBufferPointer(start: nil, count: 0)
         return try txn.withCursor(log.records) { records in
-            try txn.withCursor(log.tree.nodes) { nodes in
+            try withNodeCursors(levels, log, txn) { nodeCursors in
                 var expected = range.lowerBound
-                var nodeMove = NodeCursor(cursor: nodes, level: 0)
                 var first = true
-                let digest = UnsafeMutableRawBufferPointer.allocate(byteCount: Digest.byteCount, alignment: 8)
-                defer { digest.deallocate() }
                 while expected < range.upperBound {
                     let body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Damage? = { key, value in
                         guard key.count == 8, let sequence = BigEndian.uint64(key) else {
@@ -137,11 +180,32 @@ struct LogVerifier {
                             return Damage(sequence: expected, problem: "record \(expected) is missing")
                         }
                         try MerkleHashing.leafPrefix.withUnsafeBytes { try hasher.digest($0, value, into: digest) }
-                        if let problem = try nodeMove.compare(UnsafeRawBufferPointer(digest), index: sequence) {
+                        if let problem = try nodeCursors[0].compare(UnsafeRawBufferPointer(digest), index: sequence) {
                             return Damage(sequence: sequence, problem: problem)
                         }
                         if let problem = inspector?.inspect(sequence: sequence, record: value) {
                             return Damage(sequence: sequence, problem: problem)
+                        }
+                        // Climb while the node just checked is a right child: its parent is complete.
+                        var index = sequence
+                        var level = 0
+                        while level + 1 < levels {
+                            let left = lefts.baseAddress! + level * Digest.byteCount
+                            guard index & 1 == 1 else {
+                                left.copyMemory(from: digest.baseAddress!, byteCount: Digest.byteCount)
+                                break
+                            }
+                            (input.baseAddress! + 1).copyMemory(from: left, byteCount: Digest.byteCount)
+                            (input.baseAddress! + 1 + Digest.byteCount).copyMemory(
+                                from: digest.baseAddress!, byteCount: Digest.byteCount)
+                            try hasher.digest(UnsafeRawBufferPointer(input), nothing, into: digest)
+                            index >>= 1
+                            level += 1
+                            if let problem = try nodeCursors[level].compare(
+                                UnsafeRawBufferPointer(digest), index: index)
+                            {
+                                return Damage(sequence: sequence, problem: problem)
+                            }
                         }
                         return nil
                     }
@@ -159,6 +223,23 @@ struct LogVerifier {
                 return nil
             }
         }
+    }
+
+    /// Opens one cursor on the tree's nodes per level `0..<count` and lends them, each walking its
+    /// level, to `body`.
+    private static func withNodeCursors<T>(
+        _ count: Int, _ log: AppendOnlyLog, _ txn: Transaction, _ body: (inout [NodeCursor]) throws -> T
+    ) throws -> T {
+        var opened: [NodeCursor] = []
+        opened.reserveCapacity(count)
+        func open(_ level: Int) throws -> T {
+            guard level < count else { return try body(&opened) }
+            return try txn.withCursor(log.tree.nodes) { cursor in
+                opened.append(NodeCursor(cursor: cursor, level: level))
+                return try open(level + 1)
+            }
+        }
+        return try open(0)
     }
 
     /// Level `level`'s stored nodes `indices` against the nodes recomputed from the stored level below

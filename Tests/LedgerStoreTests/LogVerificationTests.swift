@@ -264,4 +264,43 @@ struct ParallelLogVerificationTests {
             #expect(problem(result).contains("level 3, index 1500"))
         }
     }
+
+    @Test("on two threads, a changed node at every level, in either slice, is reported at the record that completes it")
+    func changedNodeAtEveryLevel() throws {
+        try withTemporaryDirectory { path in
+            let log = try openLog(path)
+            // Not a power of two: the slices split at a multiple of 2^fused, and the levels above
+            // the fused ones are read back from the level below.
+            let count: UInt64 = 10_007
+            try append((0..<Int(count)).map(markedRecord), to: log)
+            let fused = LogVerifier.fusedLevels(size: count, slices: 2)
+            #expect(fused > 0 && fused < 13)
+            for level in 0...13 {
+                // The first node of the level, and the last complete one (in the second slice).
+                for index in Set([0, (count >> UInt64(level)) - 1]) {
+                    let key = nodeKey(level: level, index: index)
+                    let original = try log.environment.read { try $0.get(log.databases[1], key: key) }
+                    let stored = try #require(original, "no node \(level)/\(index)")
+                    try log.environment.write { txn in
+                        try txn.put(log.databases[1], key: key, value: stored.map { $0 ^ 0x5a })
+                    }
+                    let result = try log.environment.read { try log.verify(in: $0, workers: 2) }
+                    try log.environment.write { txn in try txn.put(log.databases[1], key: key, value: stored) }
+                    #expect(
+                        damagedSequence(result) == (index + 1) << UInt64(level) - 1,
+                        "level \(level) (fused up to \(fused)), index \(index): \(result)")
+                    #expect(
+                        problem(result).contains(level == 0 ? "stored leaf hash" : "level \(level), index \(index)"))
+                }
+            }
+            let intact = try log.environment.read { try log.verify(in: $0, workers: 2) }
+            let serial = try log.environment.read { try log.verify(in: $0, workers: 1) }
+            #expect(intact == serial)
+            guard case .intact(let head, _) = intact else {
+                Issue.record("the restored log does not verify: \(intact)")
+                return
+            }
+            #expect(head.size == count)
+        }
+    }
 }
