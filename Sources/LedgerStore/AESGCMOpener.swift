@@ -69,6 +69,20 @@ public final class AESGCMOpener {
         return Key(index: contexts.count - 1)
     }
 
+    /// Opens `wrapped` (nonce ‖ ciphertext ‖ tag of a 32-byte key) under `wrappingKey`, binding
+    /// `associatedData`, and keys a context with what it holds. The unwrapped key goes from the
+    /// plaintext buffer into OpenSSL's context and is wiped from the buffer at once. Throws
+    /// ``OpenError/authenticationFailed`` when the box does not open or does not hold a key.
+    public func add(
+        unwrapping wrapped: UnsafeRawBufferPointer, under wrappingKey: Key, associatedData: UnsafeRawBufferPointer
+    ) throws -> Key {
+        defer { OPENSSL_cleanse(buffer.baseAddress, buffer.count) }
+        return try open(wrapped, key: wrappingKey, associatedData: associatedData) { plain in
+            guard plain.count == AESGCM.keyByteCount else { throw OpenError.authenticationFailed }
+            return try add(key: plain)
+        }
+    }
+
     /// Opens `combined` (nonce ‖ ciphertext ‖ tag) under `key`, binding `associatedData`, and calls
     /// `body` with the plaintext, which is valid only inside `body` (the next open overwrites it).
     /// Throws ``OpenError/authenticationFailed`` when the tag does not verify (wrong key, wrong

@@ -195,9 +195,10 @@ public final class RunIndex: Sendable {
     }
 
     /// The structural check that reads the directory, not the entries: every listed run has its
-    /// filter; the database holds nothing outside the listed runs (one seek per run: the first key
-    /// at or after each run number belongs to a listed run); and it holds as many entries as the
-    /// directory's runs add up to, besides the directory and the filters. Returns that number;
+    /// filter, and run 0 holds nothing but the directory and those filters; the database holds
+    /// nothing outside the listed runs (one seek per run: the first key at or after each run number
+    /// belongs to a listed run); and it holds as many entries as the directory's runs add up to,
+    /// besides the directory and the filters. Returns that number;
     /// throws ``RunIndexDamage`` at the first disagreement. What only reading every entry shows — a
     /// key its run's filter leaves out, an entry moved between runs with the totals kept — is
     /// ``scanChecking(in:_:)``'s.
@@ -208,7 +209,17 @@ public final class RunIndex: Sendable {
         for run in directory.runs where try txn.get(database, key: Self.filterKey(run.id)) == nil {
             throw damage("run \(run.id) has no filter")
         }
+        let filterKeys = Set(directory.runs.map { Self.filterKey($0.id) })
         try txn.withCursor(database) { cursor in
+            // Before run 1: the directory and one filter per listed run, nothing else (a few keys).
+            let firstRun = BigEndian.bytes(UInt32(1))
+            var meta = try cursor.first()
+            while let entry = meta, entry.key.lexicographicallyPrecedes(firstRun) {
+                guard entry.key == Self.directoryKey || filterKeys.contains(entry.key) else {
+                    throw damage("an entry outside every run is stored")
+                }
+                meta = try cursor.next()
+            }
             // From the first run number on, hop run by run: each key found opens a listed run.
             var next: UInt64 = 1
             while next <= UInt64(UInt32.max), let entry = try cursor.seek(atLeast: BigEndian.bytes(UInt32(next))) {

@@ -25,7 +25,10 @@ public final class Ledger: @unchecked Sendable {
     public static let idempotencyDatabaseName = "ledger.idempotency"
     public static let metaDatabaseName = "ledger.meta"
     public static let keyFileName = "keys.json"
-    static let formatValue = "lineage-ledger/2"
+    static let formatValue = "lineage-ledger/3"
+    /// Formats whose records this version reads but whose projections it does not: `rebuild` rewrites
+    /// their projections and marks them current. `/2`'s provenance entries end at the event id.
+    static let rebuildableFormats = ["lineage-ledger/2"]
     static let keyCheckLabel = Array("lineage key check v1".utf8)
 
     public let directory: String
@@ -70,8 +73,9 @@ public final class Ledger: @unchecked Sendable {
         return ledger
     }
 
-    /// Opens an existing ledger.
-    public convenience init(directory: String, keyFile: String? = nil) throws {
+    /// Opens an existing ledger. `forRebuild` also opens one of the ``rebuildableFormats``, for
+    /// ``rebuildProjections(progress:)`` to bring up to date; nothing else may be asked of it first.
+    public convenience init(directory: String, keyFile: String? = nil, forRebuild: Bool = false) throws {
         guard FileManager.default.fileExists(atPath: directory + "/data.mdb") else {
             throw LedgerError.noLedger(directory: directory)
         }
@@ -83,8 +87,11 @@ public final class Ledger: @unchecked Sendable {
         let (format, storedCheck) = try environment.read { txn in
             (try txn.get(meta, key: Array("format".utf8)), try txn.get(meta, key: Array("keyCheck".utf8)))
         }
-        guard let format, format == Array(Self.formatValue.utf8) else {
-            throw LedgerError.unsupportedFormat(found: format.map { String(decoding: $0, as: UTF8.self) } ?? "none")
+        let found = format.map { String(decoding: $0, as: UTF8.self) } ?? "none"
+        if Self.rebuildableFormats.contains(found) {
+            guard forRebuild else { throw LedgerError.projectionsNeedRebuild(found: found, current: Self.formatValue) }
+        } else if found != Self.formatValue {
+            throw LedgerError.unsupportedFormat(found: found)
         }
         guard storedCheck == (try keyCheck()).bytes else { throw LedgerError.wrongKeyFile(path: keyPath) }
     }

@@ -9,6 +9,8 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The key file opened is not the one the ledger was created with.
     case wrongKeyFile(path: String)
     case unsupportedFormat(found: String)
+    /// The records are readable, the projections are of an earlier format: `lineage rebuild` rewrites them.
+    case projectionsNeedRebuild(found: String, current: String)
     case io(path: String, operation: String, errno: Int32)
 
     public var description: String {
@@ -30,6 +32,9 @@ public enum LedgerError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the key file \(path) does not belong to this ledger"
         case .unsupportedFormat(let found):
             return "the ledger's format \(found) is not one this version reads"
+        case .projectionsNeedRebuild(let found, let current):
+            return
+                "the ledger's format is \(found): its records are read as they are, but its projections must be rewritten as \(current) first; run `lineage rebuild` once"
         case .io(let path, let operation, let errno):
             return "\(operation) \(path): \(String(cString: strerror(errno)))"
         }

@@ -130,7 +130,7 @@ extension Ledger {
                     }
                     kept.append((sequence, entry, versions))
                 }
-                let values = try query.values(requests, deduplicating: true)
+                let values = try query.values(requests)
                 var next = 0
                 var answer: [RecipientDisclosure] = []
                 answer.reserveCapacity(kept.count)
@@ -174,10 +174,11 @@ extension Ledger {
     }
 }
 
-/// What one query reads more than once, and how it opens values. Values are opened from the
-/// records' binary sealed sections, read in place (no record's JSON is parsed, nothing copied out
-/// but the plaintext kept); each record is read once however many of its values the answer shows;
-/// each data key is unwrapped once per query and keys one cipher context, which then opens every
+/// What one query reads more than once, and how it opens values. A provenance answer's values are
+/// opened from the sealed values its entries carry; a recipients answer's from the records' binary
+/// sealed sections, read in place (no record's JSON is parsed, nothing copied out but the plaintext
+/// kept), each record once however many of its values the answer shows. Each data key is unwrapped
+/// once per query, by the query's own opener, and keys one cipher context, which then opens every
 /// value sealed under it. Party registrations come from ``QueryPartyCache`` (read once per party
 /// while the ledger stays at one snapshot), the answer's strings from one ``StringTable``. A value of the
 /// query's own closure (a struct, so that its state costs no dynamic exclusivity checks).
@@ -298,13 +299,13 @@ struct QueryContext {
     }
 
     /// The values of `requests`, in their order; `nil` where the data key has been destroyed
-    /// (erased). Records are read in sequence order, each once, in place.
-    mutating func values(_ requests: [ValueRequest], deduplicating: Bool = false) throws -> [JSONValue?] {
+    /// (erased). Records are read in sequence order, each once, in place; a version asked for again
+    /// (a recipients answer shows one version for every disclosure that sent it) is opened once.
+    mutating func values(_ requests: [ValueRequest]) throws -> [JSONValue?] {
         var results = [JSONValue?](repeating: nil, count: requests.count)
         let order = Self.order(requests)
-        // The first request of each version (sequence, item), when the same version is asked for
-        // again and again (a recipients answer shows one version for every disclosure that sent it).
-        var firsts = WordTable<Int>(capacity: deduplicating ? requests.count : 0)
+        // The first request of each version (sequence, item).
+        var firsts = WordTable<Int>(capacity: requests.count)
         var start = 0
         while start < order.count {
             let sequence = order[start].sequence
@@ -322,16 +323,14 @@ struct QueryContext {
                 for position in start..<end {
                     let index = order[position].index
                     let request = requests[index]
-                    if deduplicating {
-                        let version = (sequence, UInt64(request.item))
-                        if let first = firsts[version] {
-                            if requests[first].field == request.field {
-                                results[index] = results[first]
-                                continue
-                            }
-                        } else {
-                            firsts.set(index, for: version)
+                    let version = (sequence, UInt64(request.item))
+                    if let first = firsts[version] {
+                        if requests[first].field == request.field {
+                            results[index] = results[first]
+                            continue
                         }
+                    } else {
+                        firsts.set(index, for: version)
                     }
                     guard let (keyID, box) = sealed.value(at: request.item) else {
                         throw StoredEvent.Unreadable(
@@ -441,13 +440,9 @@ struct QueryContext {
         let length = Self.wrapAssociatedData(into: &associatedData, keyID: bytes)
         let key = try ledger.vault.withWrappedKey(id: Array(bytes), in: txn) { [opener, associatedData] wrapped in
             try wrapped.map { wrapped in
-                try opener.open(
-                    wrapped, key: keyEncryptionKey,
-                    associatedData: UnsafeRawBufferPointer(rebasing: associatedData[..<length])
-                ) { plain in
-                    guard plain.count == AESGCM.keyByteCount else { throw OpenError.authenticationFailed }
-                    return try opener.add(key: plain)
-                }
+                try opener.add(
+                    unwrapping: wrapped, under: keyEncryptionKey,
+                    associatedData: UnsafeRawBufferPointer(rebasing: associatedData[..<length]))
             }
         }
         dataKeys.set(key, for: id)

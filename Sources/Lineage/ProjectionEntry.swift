@@ -179,12 +179,8 @@ struct ProvenanceEntry: Equatable {
     /// ingestion has the same bytes before it.
     var eventEnd: Int { layout.fixed + 32 }
 
-    /// The item's sealed value as the record holds it: the data key id and nonce ‖ ciphertext ‖ tag.
-    var sealed: SealedValue {
-        SealedValue(keyID: Array(bytes[eventEnd..<(eventEnd + 16)]), combined: Array(bytes[(eventEnd + 20)...]))
-    }
-
-    /// Lends the sealed value's key id (16 bytes) and box (nonce ‖ ciphertext ‖ tag) in place.
+    /// Lends the item's sealed value as the record holds it, in place: the data key id (16 bytes) and
+    /// the box (nonce ‖ ciphertext ‖ tag).
     func withSealed<T>(_ body: (_ keyID: UnsafeRawBufferPointer, _ box: UnsafeRawBufferPointer) throws -> T) rethrows
         -> T
     {

@@ -13,7 +13,12 @@ extension Ledger {
             try projections.all.reduce(0) { $0 + (try txn.statistics($1).bytes) }
         }
         try environment.reserve(2 * projectionBytes + (64 << 20))
-        return try environment.write { txn in try replayProjections(in: txn, progress: progress) }
+        return try environment.write { txn in
+            let replayed = try replayProjections(in: txn, progress: progress)
+            // Projections of an earlier format are now the current one's, in the same transaction.
+            try txn.put(meta, key: Array("format".utf8), value: Array(Self.formatValue.utf8))
+            return replayed
+        }
     }
 
     /// The databases `rebuild` empties and replays.

@@ -153,7 +153,6 @@ struct Vault: Sendable {
         return (keyID, key)
     }
 
-    /// The data key with this id, or `nil` when it has been destroyed.
     /// Lends the wrapped data key stored under `keyID` (nonce ‖ ciphertext ‖ tag) to `body` in place;
     /// `nil` when it has been destroyed.
     func withWrappedKey<T>(
@@ -162,6 +161,7 @@ struct Vault: Sendable {
         try txn.withValue(keys, key: keyID, body)
     }
 
+    /// The data key with this id, or `nil` when it has been destroyed.
     func dataKey(id keyID: [UInt8], in txn: Transaction) throws -> [UInt8]? {
         guard let stored = try txn.get(keys, key: keyID), let box = SealedBox(combined: stored) else { return nil }
         return try AESGCM.open(box, key: keyEncryptionKey, associatedData: Self.wrapAssociatedData(keyID: keyID))

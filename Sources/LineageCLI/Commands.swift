@@ -32,7 +32,9 @@ struct Context {
         keyFile = arguments.options["--key-file"]
     }
 
-    func open() throws -> Ledger { try Ledger(directory: ledgerDirectory, keyFile: keyFile) }
+    func open(forRebuild: Bool = false) throws -> Ledger {
+        try Ledger(directory: ledgerDirectory, keyFile: keyFile, forRebuild: forRebuild)
+    }
 }
 
 enum Commands {

@@ -202,7 +202,8 @@ enum QueryCommands {
     }
 
     static func rebuild(_ arguments: Arguments, _ context: Context) throws -> ExitCode {
-        let ledger = try context.open()
+        // A ledger whose projections are of an earlier format opens only for this.
+        let ledger = try context.open(forRebuild: true)
         let progress = ProgressLine(label: "replayed")
         let count = try ledger.rebuildProjections { progress.update(Int($0)) }
         progress.finish()

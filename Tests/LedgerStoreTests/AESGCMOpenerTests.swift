@@ -134,4 +134,33 @@ struct AESGCMOpenerTests {
             #expect(try opener.open(box, key: key, associatedData: []) == bytes("x"))
         }
     }
+
+    @Test("a wrapped key is unwrapped into a context of its own; a wrong wrap or a box of no key is refused")
+    func unwrappedKeys() throws {
+        let wrappingKey = try SecureRandom.bytes(32)
+        let dataKey = try SecureRandom.bytes(32)
+        let label = bytes("wrap")
+        let wrapped = try AESGCM.seal(dataKey, key: wrappingKey, associatedData: label).combined
+        let value = try AESGCM.seal(bytes("a value"), key: dataKey, associatedData: []).combined
+        let notAKey = try AESGCM.seal(bytes("short"), key: wrappingKey, associatedData: label).combined
+        try AESGCMOpener.withOpener { opener in
+            let outer = try opener.add(key: wrappingKey)
+            let inner = try wrapped.withUnsafeBytes { box in
+                try label.withUnsafeBytes { try opener.add(unwrapping: box, under: outer, associatedData: $0) }
+            }
+            #expect(try opener.open(SealedBox(combined: value)!, key: inner, associatedData: []) == bytes("a value"))
+            #expect(throws: OpenError.authenticationFailed) {
+                try wrapped.withUnsafeBytes { box in
+                    try bytes("other").withUnsafeBytes {
+                        try opener.add(unwrapping: box, under: outer, associatedData: $0)
+                    }
+                }
+            }
+            #expect(throws: OpenError.authenticationFailed) {
+                try notAKey.withUnsafeBytes { box in
+                    try label.withUnsafeBytes { try opener.add(unwrapping: box, under: outer, associatedData: $0) }
+                }
+            }
+        }
+    }
 }

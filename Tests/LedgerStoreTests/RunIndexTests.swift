@@ -349,12 +349,20 @@ struct RunIndexTests {
     func damageIsReported(fullScan: Bool) throws {
         try withTemporaryDirectory { path in
             let fixture = try RunIndexFixture(path)
+            // A first run, emptied away: the listed run is then run 2, and run 1 is not listed.
+            try fixture.environment.write { txn in
+                let writer = try fixture.index.writer(in: txn)
+                writer.put(key(subject: 99, suffix: 0), [0])
+                try writer.flush()
+                try fixture.index.empty(in: txn)
+            }
             try fixture.environment.write { txn in
                 let writer = try fixture.index.writer(in: txn)
                 for item in 0..<10 { writer.put(key(subject: item, suffix: item), [UInt8(item)]) }
                 try writer.flush()
             }
             let run = try fixture.environment.read { try fixture.index.runs(in: $0)[0].id }
+            #expect(run > 1)
             func damaged(_ change: (Transaction) throws -> Void) throws -> String? {
                 var problem: String?
                 try fixture.environment.writeAndDiscard { txn in
@@ -377,11 +385,19 @@ struct RunIndexTests {
             #expect(
                 unlisted?.contains(fullScan ? "does not list" : "outside every listed run") == true,
                 "\(unlisted ?? "nothing")")
-            // Before the first run and after the last, too (run numbers 1 and past every listed one).
+            // Before the first listed run and after the last, too.
             let first = try damaged { try $0.put(database, key: BigEndian.bytes(UInt32(1)) + [1], value: [1]) }
-            #expect(first != nil || run == 1, "\(first ?? "nothing")")
+            #expect(
+                first?.contains(fullScan ? "does not list" : "outside every listed run") == true,
+                "\(first ?? "nothing")")
             let last = try damaged { try $0.put(database, key: BigEndian.bytes(UInt32.max) + [1], value: [1]) }
-            #expect(last != nil, "\(last ?? "nothing")")
+            #expect(
+                last?.contains(fullScan ? "does not list" : "outside every listed run") == true, "\(last ?? "nothing")")
+            // Among the directory and the filters: a stray entry, or a key shorter than a run number.
+            let strayMeta = try damaged { try $0.put(database, key: [0, 0, 0, 0, 9], value: [1]) }
+            #expect(strayMeta?.contains("outside every run") == true, "\(strayMeta ?? "nothing")")
+            let short = try damaged { try $0.put(database, key: [0, 0], value: [1]) }
+            #expect(short != nil, "\(short ?? "nothing")")
             let extra = try damaged {
                 try $0.put(database, key: BigEndian.bytes(run) + key(subject: 3, suffix: 999), value: [1])
             }

@@ -61,7 +61,6 @@ struct ProjectionEntryTests {
         #expect(provenance.occurredMicros == -5)
         #expect(provenance.recordedAt == 42)
         #expect(provenance.eventID == Self.eventID)
-        #expect(provenance.sealed == Self.sealed)
         provenance.withSealed { keyID, box in
             #expect(Array(keyID) == Self.sealed.keyID)
             #expect(Array(box) == Self.sealed.combined)
