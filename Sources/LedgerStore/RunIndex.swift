@@ -206,19 +206,25 @@ public final class RunIndex: Sendable {
     public func checkDirectory(in txn: Transaction) throws -> UInt64 {
         let directory = try directory(in: txn)
         let listed = Set(directory.runs.map(\.id))
-        for run in directory.runs where try txn.get(database, key: Self.filterKey(run.id)) == nil {
-            throw damage("run \(run.id) has no filter")
-        }
         let filterKeys = Set(directory.runs.map { Self.filterKey($0.id) })
+        // The directory and the filters found before run 1, counted for the total below.
+        var meta: UInt64 = 0
         try txn.withCursor(database) { cursor in
             // Before run 1: the directory and one filter per listed run, nothing else (a few keys).
             let firstRun = BigEndian.bytes(UInt32(1))
-            var meta = try cursor.first()
-            while let entry = meta, entry.key.lexicographicallyPrecedes(firstRun) {
-                guard entry.key == Self.directoryKey || filterKeys.contains(entry.key) else {
+            var filtersFound = Set<[UInt8]>()
+            var current = try cursor.first()
+            while let entry = current, entry.key.lexicographicallyPrecedes(firstRun) {
+                if filterKeys.contains(entry.key) {
+                    filtersFound.insert(entry.key)
+                } else if entry.key != Self.directoryKey {
                     throw damage("an entry outside every run is stored")
                 }
-                meta = try cursor.next()
+                meta += 1
+                current = try cursor.next()
+            }
+            for run in directory.runs where !filtersFound.contains(Self.filterKey(run.id)) {
+                throw damage("run \(run.id) has no filter")
             }
             // From the first run number on, hop run by run: each key found opens a listed run.
             var next: UInt64 = 1
@@ -230,7 +236,6 @@ public final class RunIndex: Sendable {
             }
         }
         let stored = UInt64(try txn.statistics(database).entries)
-        let meta = UInt64(directory.runs.count) + (try txn.get(database, key: Self.directoryKey) == nil ? 0 : 1)
         let inRuns = stored >= meta ? stored - meta : 0
         guard stored >= meta, inRuns == directory.entryCount else {
             throw damage("the runs hold \(inRuns) entries where its directory says \(directory.entryCount)")
