@@ -58,41 +58,25 @@ extension Ledger {
                 var query = QueryContext(ledger: self, txn: txn, opener: opener)
                 defer { query.close() }
                 // One scan of the person's entries for all fields; a field's own prefix for one.
-                let scanned =
-                    try field.map { [($0, try projections.entries(subject: subject, field: $0, in: txn))] }
-                    ?? projections.fieldsWithEntries(of: subject, in: txn)
-                var found: [(field: String, entries: [(version: Projections.VersionRef, entry: ProvenanceEntry)])] = []
-                var count = 0
-                for (field, entries) in scanned {
-                    guard !entries.isEmpty else { continue }
-                    found.append(
-                        (
-                            field,
-                            try entries.map { version, entry in
-                                guard let entry else {
-                                    throw StoredEvent.Unreadable(description: "a provenance entry could not be read")
-                                }
-                                return (version, entry)
-                            }
-                        ))
-                    count += entries.count
-                }
-                query.entryStringIndex = WordTable(capacity: count)
-                query.entryStrings.reserveCapacity(count)
+                let scanned = try projections.subjectEntries(of: subject, field: field, in: txn)
+                query.entryStringIndex = WordTable(capacity: scanned.entries.count)
+                query.entryStrings.reserveCapacity(scanned.entries.count)
                 var answer: [FieldProvenance] = []
-                answer.reserveCapacity(found.count)
-                for (field, entries) in found {
-                    let current = QueryContext.currentFlags(count: entries.count) { entries[$0].version.caseID }
+                answer.reserveCapacity(scanned.fields.count)
+                for (field, range) in scanned.fields {
+                    let current = QueryContext.currentFlags(count: range.count) {
+                        scanned.entries[range.lowerBound + $0].version.caseID
+                    }
                     var versions: [ProvenanceVersion] = []
-                    versions.reserveCapacity(entries.count)
-                    for position in entries.indices {
-                        let (version, entry) = entries[position]
+                    versions.reserveCapacity(range.count)
+                    for position in range {
+                        let (version, entry) = scanned.entries[position]
                         // The entry carries the item's sealed value: no record is read.
                         let value = try query.value(sealedIn: entry, item: version.item, field: field)
                         let texts = try query.strings(of: entry, sequence: version.sequence)
                         versions.append(
                             ProvenanceVersion(
-                                value: value, current: current[position], caseID: version.caseID,
+                                value: value, current: current[position - range.lowerBound], caseID: version.caseID,
                                 source: query.entryStrings[texts].source,
                                 sourceKind: query.entryStrings[texts].sourceKind,
                                 legalBasis: query.entryStrings[texts].legalBasis,

@@ -202,56 +202,62 @@ struct Projections: Sendable {
         }
     }
 
-    /// Every version of a subject's field, oldest first.
+    /// Every version of a subject's field, oldest first (the write path needs the case id alone: the
+    /// entries are not decoded). In a write transaction this includes its own puts.
     func versions(subject: String, field: String, in txn: Transaction) throws -> [VersionRef] {
-        try entries(subject: subject, field: field, in: txn, decodingEntries: false).map(\.version)
-    }
-
-    /// Every version of a subject's field, oldest first, with its entry (decoded only when asked for:
-    /// the write path needs the case id alone). In a write transaction this includes its own puts.
-    func entries(subject: String, field: String, in txn: Transaction, decodingEntries: Bool = true) throws -> [(
-        version: VersionRef, entry: ProvenanceEntry?
-    )] {
         let prefix = Self.prefix(subject, field)
         return try provenance.view(in: txn).entries(withPrefix: prefix).compactMap { stored in
             guard stored.key.count == prefix.count + 10 else { return nil }
-            let version = try Self.version(stored, prefixLength: prefix.count)
-            let decoded = decodingEntries ? ProvenanceEntry(decoding: stored.value) : nil
-            if decodingEntries && decoded == nil {
-                throw StoredEvent.Unreadable(
-                    description: "a provenance entry of record \(version.sequence) is malformed")
-            }
-            return (version, decoded)
+            return try Self.version(stored, prefixLength: prefix.count)
         }
     }
 
-    /// Every version of every field of a subject, fields in name order and versions oldest first,
-    /// with their entries: one scan of the subject's entries, each read in place.
-    func fieldsWithEntries(of subject: String, in txn: Transaction) throws -> [(
-        field: String, entries: [(version: VersionRef, entry: ProvenanceEntry?)]
-    )] {
-        let prefix = Self.prefix(subject)
-        var fields: [(field: String, entries: [(version: VersionRef, entry: ProvenanceEntry?)])] = []
+    /// A subject's provenance entries as one scan finds them: fields in name order, each field's
+    /// versions oldest first, in one flat list (no array per field), and where each field's run of
+    /// it begins and ends.
+    struct SubjectEntries {
+        var entries: [(version: VersionRef, entry: ProvenanceEntry)] = []
+        var fields: [(field: String, range: Range<Int>)] = []
+    }
+
+    /// Every version of every field of a subject (or of `field` alone, from its own prefix), with
+    /// their entries: one scan of the subject's entries, each read in place and copied once.
+    func subjectEntries(of subject: String, field: String? = nil, in txn: Transaction) throws -> SubjectEntries {
+        let prefix = field.map { Self.prefix(subject, $0) } ?? Self.prefix(subject)
+        var found = SubjectEntries()
         var lastField: [UInt8] = []
         try provenance.view(in: txn).forEachEntry(withPrefix: prefix, reverse: false) { key, value in
             let rest = UnsafeRawBufferPointer(rebasing: key[prefix.count...])
-            guard let end = rest.firstIndex(of: 0), rest.count == end + 11 else { return true }
-            let field = UnsafeRawBufferPointer(rebasing: rest[..<end])
-            let sequence = Self.uint64(rest, at: end + 1)
-            let item = Int(rest[end + 9]) << 8 | Int(rest[end + 10])
-            let bytes = Array(value)
-            guard let entry = ProvenanceEntry(decoding: bytes),
-                case .some(let caseID) = ProvenanceEntry.caseID(in: bytes)
-            else { throw StoredEvent.Unreadable(description: "a provenance entry of record \(sequence) is malformed") }
-            if fields.isEmpty || lastField.withUnsafeBytes({ compareBytes($0, field) != 0 }) {
-                lastField = Array(field)
-                fields.append((String(decoding: field, as: UTF8.self), []))
+            // With a field, the key ends in sequence ‖ item; without, in field ‖ 0x00 ‖ sequence ‖ item.
+            let fieldEnd: Int
+            if field == nil {
+                guard let end = rest.firstIndex(of: 0), rest.count == end + 11 else { return true }
+                fieldEnd = end
+            } else {
+                guard rest.count == 10 else { return true }
+                fieldEnd = -1
             }
-            fields[fields.count - 1].entries.append(
-                (VersionRef(sequence: sequence, item: item, caseID: caseID), entry))
+            let sequence = Self.uint64(rest, at: fieldEnd + 1)
+            let item = Int(rest[fieldEnd + 9]) << 8 | Int(rest[fieldEnd + 10])
+            guard let entry = ProvenanceEntry(decoding: Array(value)) else {
+                throw StoredEvent.Unreadable(description: "a provenance entry of record \(sequence) is malformed")
+            }
+            if let field {
+                if found.fields.isEmpty { found.fields.append((field, 0..<0)) }
+            } else {
+                let fieldBytes = UnsafeRawBufferPointer(rebasing: rest[..<fieldEnd])
+                if found.fields.isEmpty || lastField.withUnsafeBytes({ compareBytes($0, fieldBytes) != 0 }) {
+                    lastField = Array(fieldBytes)
+                    let start = found.entries.count
+                    found.fields.append((String(decoding: fieldBytes, as: UTF8.self), start..<start))
+                }
+            }
+            found.entries.append((VersionRef(sequence: sequence, item: item, caseID: entry.caseID), entry))
+            found.fields[found.fields.count - 1].range =
+                found.fields[found.fields.count - 1].range.lowerBound..<found.entries.count
             return true
         }
-        return fields
+        return found
     }
 
     private static func version(_ stored: RunEntry, prefixLength: Int) throws -> VersionRef {
