@@ -6,11 +6,11 @@ struct EventWriter {
     let appender: LogAppender
     let recordedAt: Int64
     private let idempotency: RunIndexWriter
-    private var dataKeys: [[UInt8]: (id: [UInt8], key: [UInt8])] = [:]
+    private var dataKeys: [BytesKey: (id: [UInt8], key: [UInt8])] = [:]
     private var parties = PartyCache()
     /// Values are sealed through one cipher context per data key, keyed once per transaction.
     private let sealer: AESGCMSealer
-    private var sealerKeys: [[UInt8]: AESGCMSealer.Key] = [:]
+    private var sealerKeys: [BytesKey: AESGCMSealer.Key] = [:]
     private var sentVersions: [Projections.VersionRef] = []
     /// The vault's generation as this transaction sees it, for the process's cache of data keys.
     private let vaultGeneration: UInt64
@@ -88,8 +88,8 @@ struct EventWriter {
             let dataKey = try ledger.vault.dataKey(
                 forUnit: unit, creatingFor: sequence, item: index, in: txn, cache: &dataKeys,
                 generation: vaultGeneration, newerThan: hints?.floors.units)
-            let sealerKey = try sealerKeys[dataKey.id] ?? sealer.add(key: dataKey.key)
-            sealerKeys[dataKey.id] = sealerKey
+            let sealerKey = try sealerKeys[BytesKey(dataKey.id)] ?? sealer.add(key: dataKey.key)
+            sealerKeys[BytesKey(dataKey.id)] = sealerKey
             let combined = try sealer.seal(
                 prepared.plaintexts[index], key: sealerKey,
                 associatedData: Vault.valueAssociatedData(

@@ -21,7 +21,10 @@ struct EntryWriter {
         let count = min(text.utf8.count, 0xfffe)
         bytes.append(UInt8(count >> 8))
         bytes.append(UInt8(count & 0xff))
-        bytes.append(contentsOf: text.utf8.prefix(count))
+        // From the contiguous UTF-8: a prefix of `utf8` is a slice that is appended a byte at a time
+        // (about 800 instructions per string, 4 % of an import's writer).
+        var contiguous = text
+        contiguous.withUTF8 { utf8 in bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[..<count])) }
     }
 
     mutating func uint64(_ value: UInt64) {

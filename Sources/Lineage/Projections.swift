@@ -50,7 +50,20 @@ struct Projections: Sendable {
     /// Signed microseconds as 8 bytes whose byte order is numeric order.
     static func sortable(_ micros: Int64) -> [UInt8] { BigEndian.bytes(UInt64(bitPattern: micros) ^ (1 << 63)) }
 
-    static func prefix(_ parts: String...) -> [UInt8] { parts.flatMap { Array($0.utf8) + [0] } }
+    /// Each part's UTF-8 followed by 0x00. Built into one array of the exact size: the write path
+    /// makes one or two per disclosed field, and a `flatMap` of arrays cost about 2,600 instructions
+    /// each.
+    static func prefix(_ parts: String...) -> [UInt8] {
+        var count = 0
+        for part in parts { count += part.utf8.count + 1 }
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        for part in parts {
+            out.append(contentsOf: part.utf8)
+            out.append(0)
+        }
+        return out
+    }
 
     static func itemBytes(_ index: Int) -> [UInt8] { [UInt8(index >> 8), UInt8(index & 0xff)] }
 

@@ -53,7 +53,7 @@ final class SnapshotHinter {
             let idempotency = try ledger.idempotency.reader(in: txn)
             let units = try ledger.vault.units.reader(in: txn)
             try AESGCMSealer.withSealer { sealer in
-                var sealerKeys: [[UInt8]: AESGCMSealer.Key] = [:]
+                var sealerKeys: [BytesKey: AESGCMSealer.Key] = [:]
                 for index in batch.indices {
                     guard case .event(var prepared) = batch[index].prepared else { continue }
                     let event = prepared.event
@@ -73,8 +73,8 @@ final class SnapshotHinter {
                                 sealed.append(nil)
                                 continue
                             }
-                            let sealerKey = try sealerKeys[key.id] ?? sealer.add(key: key.key)
-                            sealerKeys[key.id] = sealerKey
+                            let sealerKey = try sealerKeys[BytesKey(key.id)] ?? sealer.add(key: key.key)
+                            sealerKeys[BytesKey(key.id)] = sealerKey
                             let combined = try sealer.seal(
                                 prepared.plaintexts[item], key: sealerKey,
                                 associatedData: Vault.valueAssociatedData(
@@ -103,11 +103,11 @@ final class SnapshotHinter {
     private func storedKey(
         _ unit: [UInt8], units: RunIndexReader, generation: UInt64, in txn: Transaction
     ) throws -> (id: [UInt8], key: [UInt8])? {
-        if let known = ledger.vault.cache.key(forUnit: unit, generation: generation) { return known }
+        if let known = ledger.vault.cache.key(forUnit: BytesKey(unit), generation: generation) { return known }
         guard let keyID = try units.get(unit), let key = try ledger.vault.dataKey(id: keyID, in: txn) else {
             return nil
         }
-        ledger.vault.cache.remember(unit, (keyID, key), generation: generation)
+        ledger.vault.cache.remember(BytesKey(unit), (keyID, key), generation: generation)
         return (keyID, key)
     }
 }

@@ -3,7 +3,9 @@
 struct StateRules {
     let projections: Projections
     let txn: Transaction
-    let vocabulary = Vocabulary.standard
+    /// Not a stored copy: the writer makes a `StateRules` per event, and copying the vocabulary's
+    /// tables (and releasing them) cost about 2,000 instructions each time.
+    private var vocabulary: Vocabulary { Vocabulary.standard }
 
     func check(_ event: DomainEvent) throws -> Rejection? {
         var parties = PartyCache()

@@ -126,19 +126,20 @@ struct Vault: Sendable {
     /// no key for the unit), only units stored since are looked at.
     func dataKey(
         forUnit unit: [UInt8], creatingFor sequence: UInt64, item: Int, in txn: Transaction,
-        cache: inout [[UInt8]: (id: [UInt8], key: [UInt8])], generation: UInt64, newerThan floor: UInt64? = nil
+        cache: inout [BytesKey: (id: [UInt8], key: [UInt8])], generation: UInt64, newerThan floor: UInt64? = nil
     ) throws -> (id: [UInt8], key: [UInt8]) {
-        if let known = cache[unit] { return known }
-        if let known = self.cache.key(forUnit: unit, generation: generation) {
-            cache[unit] = known
+        let unitKey = BytesKey(unit)
+        if let known = cache[unitKey] { return known }
+        if let known = self.cache.key(forUnit: unitKey, generation: generation) {
+            cache[unitKey] = known
             return known
         }
         let unitKeys = try units.writer(in: txn)
         if let keyID = try unitKeys.get(unit, newerThan: floor), let key = try dataKey(id: keyID, in: txn) {
-            cache[unit] = (keyID, key)
+            cache[unitKey] = (keyID, key)
             // Only a key already stored goes into the process's cache: one created by this
             // transaction exists only if it commits.
-            if unitKeys.pendingValue(unit) == nil { self.cache.remember(unit, (keyID, key), generation: generation) }
+            if unitKeys.pendingValue(unit) == nil { self.cache.remember(unitKey, (keyID, key), generation: generation) }
             return (keyID, key)
         }
         let keyID = Self.keyID(sequence: sequence, item: item)
@@ -146,10 +147,10 @@ struct Vault: Sendable {
         let wrapped = try AESGCM.seal(key, key: keyEncryptionKey, associatedData: Self.wrapAssociatedData(keyID: keyID))
         try txn.put(keys, key: keyID, value: wrapped.combined, flags: .noOverwrite)
         unitKeys.put(unit, keyID)
-        cache[unit] = (keyID, key)
+        cache[unitKey] = (keyID, key)
         // The process may keep the new key once it exists, that is once the transaction commits.
         let processCache = self.cache
-        txn.afterCommit { processCache.remember(unit, (keyID, key), generation: generation) }
+        txn.afterCommit { processCache.remember(unitKey, (keyID, key), generation: generation) }
         return (keyID, key)
     }
 
@@ -174,10 +175,10 @@ final class DataKeyCache: @unchecked Sendable {
     // @unchecked: every field is touched only with `lock` held.
     private let lock = NSLock()
     private var generation: UInt64 = 0
-    private var keys: [[UInt8]: (id: [UInt8], key: [UInt8])] = [:]
+    private var keys: [BytesKey: (id: [UInt8], key: [UInt8])] = [:]
     static let limit = 250_000
 
-    func key(forUnit unit: [UInt8], generation: UInt64) -> (id: [UInt8], key: [UInt8])? {
+    func key(forUnit unit: BytesKey, generation: UInt64) -> (id: [UInt8], key: [UInt8])? {
         lock.withLock {
             guard generation == self.generation else {
                 keys.removeAll()
@@ -188,7 +189,7 @@ final class DataKeyCache: @unchecked Sendable {
         }
     }
 
-    func remember(_ unit: [UInt8], _ key: (id: [UInt8], key: [UInt8]), generation: UInt64) {
+    func remember(_ unit: BytesKey, _ key: (id: [UInt8], key: [UInt8]), generation: UInt64) {
         lock.withLock {
             guard generation == self.generation else { return }
             if keys.count >= Self.limit { keys.removeAll(keepingCapacity: true) }

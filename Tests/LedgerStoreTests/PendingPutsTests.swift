@@ -1,0 +1,66 @@
+import Testing
+
+@testable import LedgerStore
+
+@Suite("PendingPuts: a transaction's puts found by key and by prefix, in key order")
+struct PendingPutsTests {
+    /// Keys shaped like provenance's: subject ‖ 0x00 ‖ field ‖ 0x00 ‖ a 2-byte suffix.
+    private static func key(subject: Int, field: Int, suffix: Int) -> [UInt8] {
+        Array("person-\(subject)".utf8) + [0] + Array("field-\(field)".utf8) + [0]
+            + [UInt8(suffix >> 8), UInt8(suffix & 0xff)]
+    }
+
+    @Test(
+        "puts in any order, some repeated, are found by every prefix (subject, field, part of a suffix) as a sorted model finds them",
+        arguments: [FilterScope.throughFirstZero, .zeroTerminatedParts(2)])
+    func prefixScansMatchAModel(scope: FilterScope) {
+        let puts = PendingPuts(scope: scope)
+        var model: [[UInt8]: [UInt8]] = [:]
+        var random = SplitMix64(seed: 7)
+        for round in 0..<3_000 {
+            // Mostly ascending suffixes per subject (as an import puts them), some anywhere, and
+            // some keys put again.
+            let subject = Int(random.next() % 12)
+            let field = Int(random.next() % 5)
+            let suffix = round % 4 == 0 ? Int(random.next() % 3_000) : round
+            let key = Self.key(subject: subject, field: field, suffix: suffix)
+            let value = Array("v\(round)".utf8)
+            key.withUnsafeBytes { k in value.withUnsafeBytes { v in puts.put(k, v) } }
+            model[key] = value
+        }
+        var prefixes: [[UInt8]] = []
+        for subject in 0..<13 {
+            prefixes.append(Array("person-\(subject)".utf8) + [0])
+            for field in 0..<6 {
+                let both = Array("person-\(subject)".utf8) + [0] + Array("field-\(field)".utf8) + [0]
+                prefixes.append(both)
+                prefixes.append(both + [UInt8(random.next() % 12)])
+            }
+        }
+        for prefix in prefixes {
+            let expected = model.filter { $0.key.starts(with: prefix) }.sorted {
+                $0.key.lexicographicallyPrecedes($1.key)
+            }
+            let found = prefix.withUnsafeBytes { puts.entries(withPrefix: $0) }
+            #expect(found.map { Array($0.key) } == expected.map(\.key))
+            #expect(found.map { Array($0.value) } == expected.map(\.value))
+        }
+        for (key, value) in model.prefix(200) {
+            #expect(key.withUnsafeBytes { puts.value(for: $0).map { Array($0) } } == value)
+        }
+    }
+
+    @Test("insertSorted keeps an array sorted and puts an equal element after its equals")
+    func insertSortedIsAStableInsertion() {
+        var random = SplitMix64(seed: 11)
+        var values: [Int] = []
+        var sorted: [Int] = []
+        for _ in 0..<2_000 {
+            let value = Int(random.next() % 300)
+            values.append(value)
+            // Positions into `values`, ordered by value: equal values keep their arrival order.
+            sorted.insertSorted(values.count - 1) { values[$0] < values[$1] }
+        }
+        #expect(sorted == values.indices.sorted { (values[$0], $0) < (values[$1], $1) })
+    }
+}
