@@ -651,24 +651,33 @@ enum Bytes {
         return prefix
     }
 
-    /// Advances `position` over whole 8-byte words holding no quote, backslash or control character
-    /// (a string's plain bytes, most of any event) and returns the words' bits ORed together, so
-    /// that the caller knows whether a byte was 0x80 or more. The caller reads the rest byte by byte.
+    /// Advances `position` over a string's plain bytes (no quote, backslash or control character;
+    /// most of any event), eight at a time, to the first byte that is not plain or to the last
+    /// fewer-than-eight bytes of the input, and returns the bits of the bytes it passed ORed
+    /// together, so that the caller knows whether one was 0x80 or more. The caller reads the rest
+    /// byte by byte: at most seven bytes, or the special byte itself.
     @inline(__always)
     static func skipPlain(_ bytes: UnsafeRawBufferPointer, from position: inout Int) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         var seen: UInt64 = 0
         while position + 8 <= bytes.count {
-            let word = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            // Little-endian, so that byte i of the input is bits 8i to 8i + 7 of the word.
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self))
             // The classic tests "has a byte below n" ((x − n·ones) & ~x & highs) and "has a zero byte"
             // (n = 1), of the word for control characters and of the word XORed with a quote or a
-            // backslash for those: exact as yes-or-no answers, which is all the loop asks.
+            // backslash for those. A borrow can flag bytes after a true match but never before one,
+            // so the lowest flagged byte is exactly the first special byte.
             let quote = word ^ (ones &* 0x22)
             let backslash = word ^ (ones &* 0x5c)
             let control = (word &- ones &* 0x20) & ~word
-            let special = control | (quote &- ones) & ~quote | (backslash &- ones) & ~backslash
-            guard special & highs == 0 else { break }
+            let special = (control | (quote &- ones) & ~quote | (backslash &- ones) & ~backslash) & highs
+            guard special == 0 else {
+                let plain = special.trailingZeroBitCount / 8
+                seen |= word & ((1 << (8 * UInt64(plain))) &- 1)
+                position += plain
+                return seen
+            }
             seen |= word
             position += 8
         }
