@@ -176,19 +176,42 @@ enum Ceilings {
     static func lmdbAppendSingle(
         records: [[UInt8]], directory: String, mapSize: Int = defaultMapSize
     ) throws -> LatencyResult {
-        let env = try openFreshEnvironment(directory: directory, maxDatabases: 1, mapSize: mapSize)
-        defer { mdb_env_close(env) }
-        let dbi = try openDatabases(env, [RawDatabase(name: recordsDatabase)])[0]
+        let appender = try SingleAppender(directory: directory, mapSize: mapSize)
         var latencies = [Double]()
         latencies.reserveCapacity(records.count)
         let start = monotonicNanoseconds()
-        for (sequence, record) in records.enumerated() {
-            let begin = monotonicNanoseconds()
-            try writeTransaction(env) { txn in try appendRecord(record, sequence: sequence, txn: txn, dbi: dbi) }
-            latencies.append(Double(monotonicNanoseconds() - begin))
-        }
+        for record in records { latencies.append(Double(try appender.append(record))) }
         let seconds = Double(monotonicNanoseconds() - start) / 1e9
         return LatencyResult(seconds: seconds, latencies: Samples(latencies), bytes: totalBytes(records))
+    }
+
+    /// Ceiling A, single, a record at a time, for a caller that interleaves it with what it is the
+    /// ceiling of, so that a slow phase of the disk falls on both alike. Owns its environment.
+    final class SingleAppender {
+        private let env: OpaquePointer
+        private let dbi: MDB_dbi
+        private var sequence = 0
+
+        init(directory: String, mapSize: Int = defaultMapSize) throws {
+            env = try openFreshEnvironment(directory: directory, maxDatabases: 1, mapSize: mapSize)
+            do {
+                dbi = try openDatabases(env, [RawDatabase(name: recordsDatabase)])[0]
+            } catch {
+                mdb_env_close(env)
+                throw error
+            }
+        }
+
+        deinit { mdb_env_close(env) }
+
+        /// `MDB_APPEND`s `record` under the next sequence number in a durable transaction of its
+        /// own; returns the nanoseconds from `mdb_txn_begin` to the return of `mdb_txn_commit`.
+        func append(_ record: [UInt8]) throws -> UInt64 {
+            let begin = monotonicNanoseconds()
+            try writeTransaction(env) { txn in try appendRecord(record, sequence: sequence, txn: txn, dbi: dbi) }
+            sequence += 1
+            return monotonicNanoseconds() - begin
+        }
     }
 
     /// Ceiling A-full: replays captured puts, one durable commit per element of `transactions`, in
@@ -202,42 +225,84 @@ enum Ceilings {
         databases: [RawDatabase], transactions: [[RawPut]], directory: String, recordLatencies: Bool = false,
         mapSize: Int = defaultMapSize
     ) throws -> ReplayResult {
-        var indexByName: [String: Int] = [:]
-        for (index, database) in databases.enumerated() {
-            guard indexByName.updateValue(index, forKey: database.name) == nil else {
-                throw CeilingError(call: "lmdbReplay", code: nil, message: "database \(database.name) listed twice")
-            }
-        }
-        // Resolved before the clock starts, so that the timed loop does no dictionary lookups.
-        var databaseIndexes: [[Int]] = []
-        databaseIndexes.reserveCapacity(transactions.count)
-        var puts = 0
-        var bytes = 0
-        for transaction in transactions {
-            databaseIndexes.append(
-                try transaction.map { put in
-                    guard let index = indexByName[put.database] else {
-                        throw CeilingError(
-                            call: "lmdbReplay", code: nil, message: "a put names an unknown database \(put.database)")
-                    }
-                    puts += 1
-                    bytes += put.key.count + put.value.count
-                    return index
-                })
-        }
-        let env = try openFreshEnvironment(
-            directory: directory, maxDatabases: max(databases.count, 1), mapSize: mapSize)
-        defer { mdb_env_close(env) }
-        let handles = try openDatabases(env, databases)
-        let ignorable = UInt32(MDB_NOOVERWRITE) | UInt32(MDB_NODUPDATA)
-        let ordered = UInt32(MDB_APPEND) | UInt32(MDB_APPENDDUP)
-
+        // Resolved before anything is written (and before the clock starts, so that the timed loop
+        // does no dictionary lookups).
+        let indexByName = try Replayer.databaseIndexes(databases)
+        let resolved = try transactions.map { try Replayer.resolve($0, in: indexByName) }
+        let replayer = try Replayer(databases: databases, directory: directory, mapSize: mapSize)
+        let puts = transactions.reduce(0) { $0 + $1.count }
+        let bytes = transactions.reduce(0) { $0 + $1.reduce(0) { $0 + $1.key.count + $1.value.count } }
         var ignored = 0
         var latencies = [Double]()
         if recordLatencies { latencies.reserveCapacity(transactions.count) }
         let start = monotonicNanoseconds()
-        for (transaction, indexes) in zip(transactions, databaseIndexes) {
-            let begin = recordLatencies ? monotonicNanoseconds() : 0
+        for (transaction, indexes) in zip(transactions, resolved) {
+            let (nanoseconds, refused) = try replayer.replay(transaction, indexes: indexes)
+            ignored += refused
+            if recordLatencies { latencies.append(Double(nanoseconds)) }
+        }
+        let seconds = Double(monotonicNanoseconds() - start) / 1e9
+        return ReplayResult(
+            seconds: seconds, transactions: transactions.count, puts: puts, bytes: bytes, ignoredExisting: ignored,
+            latencies: recordLatencies ? Samples(latencies) : nil)
+    }
+
+    /// Ceiling A-full a transaction at a time (``lmdbReplay(databases:transactions:directory:recordLatencies:mapSize:)``
+    /// is its loop), for a caller that interleaves it with what it is the ceiling of. Owns its
+    /// environment, whose databases are all opened, and created, when it is made.
+    final class Replayer {
+        private let env: OpaquePointer
+        private let handles: [MDB_dbi]
+        private let indexByName: [String: Int]
+
+        init(databases: [RawDatabase], directory: String, mapSize: Int = defaultMapSize) throws {
+            indexByName = try Self.databaseIndexes(databases)
+            env = try openFreshEnvironment(
+                directory: directory, maxDatabases: max(databases.count, 1), mapSize: mapSize)
+            do {
+                handles = try openDatabases(env, databases)
+            } catch {
+                mdb_env_close(env)
+                throw error
+            }
+        }
+
+        deinit { mdb_env_close(env) }
+
+        /// Each database's position in `databases`, refusing a name listed twice.
+        static func databaseIndexes(_ databases: [RawDatabase]) throws -> [String: Int] {
+            var indexByName: [String: Int] = [:]
+            for (index, database) in databases.enumerated() {
+                guard indexByName.updateValue(index, forKey: database.name) == nil else {
+                    throw CeilingError(call: "lmdbReplay", code: nil, message: "database \(database.name) listed twice")
+                }
+            }
+            return indexByName
+        }
+
+        /// The index of each put's database, for ``replay(_:indexes:)``, refusing a put that names
+        /// none of them (before anything is written).
+        func resolve(_ transaction: [RawPut]) throws -> [Int] { try Self.resolve(transaction, in: indexByName) }
+
+        static func resolve(_ transaction: [RawPut], in indexByName: [String: Int]) throws -> [Int] {
+            try transaction.map { put in
+                guard let index = indexByName[put.database] else {
+                    throw CeilingError(
+                        call: "lmdbReplay", code: nil, message: "a put names an unknown database \(put.database)")
+                }
+                return index
+            }
+        }
+
+        /// Replays one transaction, `indexes` from ``resolve(_:)``, durably; returns the nanoseconds
+        /// from `mdb_txn_begin` to the return of `mdb_txn_commit`, and the puts refused as already
+        /// there.
+        func replay(_ transaction: [RawPut], indexes: [Int]) throws -> (nanoseconds: UInt64, ignored: Int) {
+            let ignorable = UInt32(MDB_NOOVERWRITE) | UInt32(MDB_NODUPDATA)
+            let ordered = UInt32(MDB_APPEND) | UInt32(MDB_APPENDDUP)
+            var ignored = 0
+            let handles = self.handles
+            let begin = monotonicNanoseconds()
             try writeTransaction(env) { txn in
                 // Appends go through one cursor per database, as the product's do (an append then
                 // starts where the last ended); the cursors die with the transaction.
@@ -276,12 +341,8 @@ enum Ceilings {
                     try checkLMDB(code, "mdb_put(\(put.database))")
                 }
             }
-            if recordLatencies { latencies.append(Double(monotonicNanoseconds() - begin)) }
+            return (monotonicNanoseconds() - begin, ignored)
         }
-        let seconds = Double(monotonicNanoseconds() - start) / 1e9
-        return ReplayResult(
-            seconds: seconds, transactions: transactions.count, puts: puts, bytes: bytes, ignoredExisting: ignored,
-            latencies: recordLatencies ? Samples(latencies) : nil)
     }
 
     // MARK: - Ceiling B: libcrypto

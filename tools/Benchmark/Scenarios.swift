@@ -45,12 +45,14 @@ final class BenchmarkRun {
     // MARK: - Single durable appends
 
     /// One event per durable transaction, through the library, against the same puts replayed raw
-    /// (A-full) and a bare MDB_APPEND of the same record (A).
+    /// (A-full) and a bare MDB_APPEND of the same record (A). The three are interleaved, one event
+    /// at a time and in turns, so that a slow phase of the disk (its latency drifts on this VM) falls
+    /// on each side alike rather than on whichever ran through it.
     func singleAppends(workload: String) throws {
         log("single durable appends: \(options.singleAppends)")
         let lines = try Self.lines(of: workload, limit: WorkloadConfiguration.registrationCount + options.singleAppends)
         // First the same appends with their puts captured, untimed (capturing copies every key and
-        // value); then, on a fresh ledger, the timed ones.
+        // value); then, on a fresh ledger beside fresh ceiling environments, the timed ones.
         let capture = PutCapture()
         let databases: [RawDatabase]
         do {
@@ -64,33 +66,52 @@ final class BenchmarkRun {
             databases = try Self.rawDatabases(of: ledger)
         }
         workspace.remove("single-capture")
+        let transactions = Self.rawTransactions(capture.take())
+        guard transactions.count == lines.count else {
+            throw BenchmarkFailure("captured \(transactions.count) transactions for \(lines.count) single appends")
+        }
+        let records = try transactions.enumerated().map { index, transaction in
+            guard let record = transaction.first(where: { $0.database == AppendOnlyLog.recordsDatabaseName })?.value
+            else { throw BenchmarkFailure("single append \(index + 1) captured no record") }
+            return record
+        }
+        let indexByName = try Ceilings.Replayer.databaseIndexes(databases)
+        let resolved = try transactions.map { try Ceilings.Replayer.resolve($0, in: indexByName) }
+
         let directory = try workspace.freshDirectory("single")
         let ledger = try Ledger.create(directory: directory)
         let preparer = try ledger.makePreparer()
         var latencies = Samples()
-        for (index, line) in lines.enumerated() {
-            let prepared = preparer.prepare(line[...], line: index + 1)
-            let (outcomes, seconds) = try measureSeconds { try ledger.append([prepared]) }
-            guard case .appended = outcomes.outcomes.first else {
-                throw BenchmarkFailure("single append \(index + 1) was not appended")
+        var fullLatencies = Samples()
+        var bareLatencies = Samples()
+        do {
+            let replayer = try Ceilings.Replayer(
+                databases: databases, directory: try workspace.freshDirectory("single-full"))
+            let bare = try Ceilings.SingleAppender(directory: try workspace.freshDirectory("single-bare"))
+            for (index, line) in lines.enumerated() {
+                let prepared = preparer.prepare(line[...], line: index + 1)
+                for side in 0..<3 {
+                    switch (side + index) % 3 {
+                    case 0:
+                        let (outcomes, seconds) = try measureSeconds { try ledger.append([prepared]) }
+                        guard case .appended = outcomes.outcomes.first else {
+                            throw BenchmarkFailure("single append \(index + 1) was not appended")
+                        }
+                        latencies.append(seconds * 1e6)
+                    case 1:
+                        let nanoseconds = try replayer.replay(transactions[index], indexes: resolved[index]).nanoseconds
+                        fullLatencies.append(Double(nanoseconds) / 1e3)
+                    default:
+                        bareLatencies.append(Double(try bare.append(records[index])) / 1e3)
+                    }
+                }
             }
-            latencies.append(seconds * 1e6)
         }
-        let transactions = Self.rawTransactions(capture.take())
-        let records = transactions.compactMap { $0.first { $0.database == AppendOnlyLog.recordsDatabaseName }?.value }
         workspace.remove("single")
-
-        let fullReplay = try Ceilings.lmdbReplay(
-            databases: databases, transactions: transactions, directory: try workspace.freshDirectory("single-full"),
-            recordLatencies: true)
         workspace.remove("single-full")
-        let bare = try Ceilings.lmdbAppendSingle(
-            records: records, directory: try workspace.freshDirectory("single-bare"))
         workspace.remove("single-bare")
         // Every transaction counts, the party registrations that open the workload included, on all three
         // sides alike.
-        let fullLatencies = Samples((fullReplay.latencies?.sorted ?? []).map { $0 / 1e3 })
-        let bareLatencies = Samples(bare.latencies.sorted.map { $0 / 1e3 })
 
         add(
             BenchmarkRow(
