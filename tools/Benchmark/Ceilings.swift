@@ -253,10 +253,10 @@ enum Ceilings {
     final class Replayer {
         private let env: OpaquePointer
         private let handles: [MDB_dbi]
-        private let indexByName: [String: Int]
 
         init(databases: [RawDatabase], directory: String, mapSize: Int = defaultMapSize) throws {
-            indexByName = try Self.databaseIndexes(databases)
+            // A name listed twice is refused before the environment is created.
+            _ = try Self.databaseIndexes(databases)
             env = try openFreshEnvironment(
                 directory: directory, maxDatabases: max(databases.count, 1), mapSize: mapSize)
             do {
@@ -280,10 +280,8 @@ enum Ceilings {
             return indexByName
         }
 
-        /// The index of each put's database, for ``replay(_:indexes:)``, refusing a put that names
-        /// none of them (before anything is written).
-        func resolve(_ transaction: [RawPut]) throws -> [Int] { try Self.resolve(transaction, in: indexByName) }
-
+        /// The index of each put's database (from ``databaseIndexes(_:)``), for
+        /// ``replay(_:indexes:)``, refusing a put that names none of them (before anything is written).
         static func resolve(_ transaction: [RawPut], in indexByName: [String: Int]) throws -> [Int] {
             try transaction.map { put in
                 guard let index = indexByName[put.database] else {
