@@ -292,7 +292,7 @@ enum Ceilings {
             }
         }
 
-        /// Replays one transaction, `indexes` from ``resolve(_:)``, durably; returns the nanoseconds
+        /// Replays one transaction, `indexes` from ``resolve(_:in:)``, durably; returns the nanoseconds
         /// from `mdb_txn_begin` to the return of `mdb_txn_commit`, and the puts refused as already
         /// there.
         func replay(_ transaction: [RawPut], indexes: [Int]) throws -> (nanoseconds: UInt64, ignored: Int) {
