@@ -58,14 +58,37 @@ final class PendingPuts {
     /// Whether puts can be read back before the flush. A rebuild's puts are never read back, and
     /// indexing them was a fifth of its time.
     let isReadable: Bool
+    /// Puts that are not read back, in the order they arrived: lists already sorted (adopted from
+    /// ``SortedPuts``, or this object's own loose puts, sorted when a list is adopted after them).
+    private var sortedLists: [[Entry]] = []
+    private var sortedListsCount = 0
+    /// The adopted puts whose arenas hold the bytes of `sortedLists`.
+    private var adopted: [SortedPuts] = []
 
     init(scope: FilterScope, readable: Bool = true) {
         self.scope = scope
         isReadable = readable
     }
 
-    var count: Int { entries.count }
-    var isEmpty: Bool { entries.isEmpty }
+    var count: Int { entries.count + sortedListsCount }
+    var isEmpty: Bool { count == 0 }
+
+    /// Takes puts sorted elsewhere, as if they were put now, one after the other.
+    func adopt(_ puts: SortedPuts) {
+        precondition(!isReadable, "adopted puts are not indexed for reading")
+        closeLoosePuts()
+        sortedLists.append(puts.sorted)
+        sortedListsCount += puts.count
+        adopted.append(puts)
+    }
+
+    /// Turns the loose puts so far into one sorted list, after those already listed.
+    private func closeLoosePuts() {
+        guard !entries.isEmpty else { return }
+        sortedLists.append(Self.sortedKeepingLast(entries))
+        sortedListsCount += sortedLists[sortedLists.count - 1].count
+        entries = []
+    }
 
     func put(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) {
         guard isReadable else {
@@ -126,8 +149,14 @@ final class PendingPuts {
     /// back repeat a key).
     func sorted() -> [Entry] {
         guard !isReadable else { return entries.sorted { compareBytes($0.key, $1.key) < 0 } }
-        // Of equal keys the later put sorts later, and replaces the earlier.
-        let entries = self.entries
+        closeLoosePuts()
+        if sortedLists.count == 1 { return sortedLists[0] }
+        return Self.merge(sortedLists)
+    }
+
+    /// `entries` in key order, each key once: of equal keys the later put sorts later, and replaces
+    /// the earlier.
+    static func sortedKeepingLast(_ entries: [Entry]) -> [Entry] {
         let order = entries.indices.sorted { a, b in
             let order = compareBytes(entries[a].key, entries[b].key)
             return order != 0 ? order < 0 : a < b
@@ -142,6 +171,27 @@ final class PendingPuts {
             }
         }
         return sorted
+    }
+
+    /// Sorted lists merged into one, each key once: where lists share a key, the latest list's entry.
+    static func merge(_ lists: [[Entry]]) -> [Entry] {
+        var heads = [Int](repeating: 0, count: lists.count)
+        var merged: [Entry] = []
+        merged.reserveCapacity(lists.reduce(0) { $0 + $1.count })
+        // The smaller key first, and of equal keys the later list's.
+        let precedes = { (a: Int, b: Int) -> Bool in
+            let order = compareBytes(lists[a][heads[a]].key, lists[b][heads[b]].key)
+            return order < 0 || (order == 0 && a > b)
+        }
+        var tournament = Tournament(sources: lists.count, isLive: { !lists[$0].isEmpty }, precedes: precedes)
+        while let winner = tournament.winner {
+            let entry = lists[winner][heads[winner]]
+            // The later list's entry came first; an earlier list's for the same key is dropped.
+            if merged.isEmpty || compareBytes(merged[merged.count - 1].key, entry.key) != 0 { merged.append(entry) }
+            heads[winner] += 1
+            tournament.update(winner, isLive: heads[winner] < lists[winner].count, precedes: precedes)
+        }
+        return merged
     }
 }
 

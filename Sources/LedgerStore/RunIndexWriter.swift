@@ -33,6 +33,13 @@ public final class RunIndexWriter: RunIndexView {
         pending.put(key, value)
     }
 
+    /// Takes puts sorted on another thread, as if each were put now, in their order (a writer whose
+    /// puts are not read back: a rebuild's).
+    public func adopt(_ puts: SortedPuts) {
+        precondition(!isAbandoned, "the index was emptied or compacted: ask it for a new writer")
+        pending.adopt(puts)
+    }
+
     /// The value of `key` among this transaction's own puts, if it has put one.
     public func pendingValue(_ key: [UInt8]) -> [UInt8]? {
         key.withUnsafeBytes { pending.value(for: $0).map { Array($0) } }

@@ -2,11 +2,14 @@ import Foundation
 
 /// A bounded hand-over from one producer thread to one consumer: the import's parsed batches, the
 /// replay's decoded records. The producer waits while it is `capacity` ahead; the consumer can cancel,
-/// which releases a waiting producer.
+/// which releases a waiting producer. The consumer can also hand items back once it is done with
+/// them, for the producer to free on its own thread: a batch of thousands of events is tens of
+/// thousands of buffers, and freeing them was a twentieth of the import's writer, the busier thread.
 final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     // @unchecked: every field is read and written only while `condition` is locked.
     private let condition = NSCondition()
     private var items: [Element] = []
+    private var spent: [Element] = []
     private var finished = false
     private var cancelled = false
     private var failure: Error?
@@ -16,13 +19,41 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
 
     /// Waits for room; false when the consumer has gone away.
     func push(_ item: Element) -> Bool {
+        // What the consumer handed back is freed here, on this thread, once the lock is released.
+        var freed: [Element] = []
+        defer { freed.removeAll() }
         condition.lock()
         defer { condition.unlock() }
         while items.count >= capacity && !cancelled { condition.wait() }
+        swap(&freed, &spent)
         guard !cancelled else { return false }
         items.append(item)
         condition.broadcast()
         return true
+    }
+
+    /// Hands an item the consumer is done with back to the producer, which frees it at its next
+    /// ``push(_:)`` or in ``freeSpentUntilCancelled()``.
+    func recycle(_ item: consuming Element) {
+        condition.lock()
+        spent.append(item)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// For the producer once it has finished: frees what the consumer hands back until the consumer
+    /// cancels (when it is done with the queue), so that the last batches too are freed off its thread.
+    func freeSpentUntilCancelled() {
+        while true {
+            var freed: [Element] = []
+            condition.lock()
+            while spent.isEmpty && !cancelled { condition.wait() }
+            swap(&freed, &spent)
+            let done = cancelled
+            condition.unlock()
+            freed.removeAll()
+            if done { return }
+        }
     }
 
     /// The producer is done, with the error that stopped it if any.

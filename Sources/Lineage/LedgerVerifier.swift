@@ -90,7 +90,7 @@ extension Ledger {
         var firstDamage: (UInt64, String)?
         _ = try RecordDecoder.run(ledger: self, size: size, checking: true) { batch in
             guard firstDamage == nil else { return }
-            for record in batch {
+            for record in batch.records {
                 switch record.outcome {
                 case .damaged(let problem):
                     firstDamage = (record.sequence, problem)
@@ -99,7 +99,7 @@ extension Ledger {
                     try expected.add(entries, eventID: eventID, sequence: record.sequence)
                 }
             }
-            progress(size / 2 + (batch.last?.sequence ?? 0) / 2)
+            progress(size / 2 + (batch.records.last?.sequence ?? 0) / 2)
         }
         if let (sequence, problem) = firstDamage { return .damaged(sequence: sequence, problem: problem) }
         if let (database, problem) = try storedDatabasesDiffering(from: expected, key: digestKey, in: txn) {
@@ -167,7 +167,7 @@ extension Ledger {
     private func firstRecordDisagreeing(with database: String, size: UInt64, in txn: Transaction) throws -> UInt64? {
         var found: UInt64?
         _ = try RecordDecoder.run(ledger: self, size: size, checking: true) { batch in
-            for record in batch where found == nil {
+            for record in batch.records where found == nil {
                 guard case .decoded(let entries, let eventID) = record.outcome else { continue }
                 if database == idempotency.database.name {
                     if try idempotency.reader(in: txn).get(eventID.bytes) != BigEndian.bytes(record.sequence) {

@@ -7,6 +7,12 @@ extension Ledger {
     /// records replayed.
     @discardableResult
     public func rebuildProjections(progress: (UInt64) -> Void = { _ in }) throws -> UInt64 {
+        try rebuildProjections(runEntries: Self.rebuildRunEntries, progress: progress)
+    }
+
+    /// The same, writing a run whenever `runEntries` puts are held (the tests make it small).
+    @discardableResult
+    func rebuildProjections(runEntries: Int, progress: (UInt64) -> Void = { _ in }) throws -> UInt64 {
         // The old projections' pages stay until the commit, the new ones are written beside them (and
         // their runs merged): room for twice what they hold now, so that the map never fills halfway.
         let projectionBytes = try environment.read { txn in
@@ -14,7 +20,7 @@ extension Ledger {
         }
         try environment.reserve(2 * projectionBytes + (64 << 20))
         return try environment.write { txn in
-            let replayed = try replayProjections(in: txn, progress: progress)
+            let replayed = try replayProjections(in: txn, runEntries: runEntries, progress: progress)
             // Projections of an earlier format are now the current one's, in the same transaction.
             try txn.put(meta, key: Array("format".utf8), value: Array(Self.formatValue.utf8))
             return replayed
@@ -30,23 +36,30 @@ extension Ledger {
 
     /// Empties the projections and replays every record into them, in `txn`. Decoding a record and
     /// deriving its entries needs only the records and the vault, which the replay does not change, so
-    /// it runs on a second thread in a read transaction of its own, a batch ahead of this one, which
-    /// only stores the entries; the sorted-run projections are merged into one run each at the end.
-    func replayProjections(in txn: Transaction, progress: (UInt64) -> Void) throws -> UInt64 {
+    /// it runs on threads of their own, each in a read transaction of its own, batches ahead of this
+    /// one. They also sort each batch's entries for the sorted-run projections, so that this thread
+    /// only merges sorted batches into one run each (at the end, or when memory's bound is reached).
+    func replayProjections(
+        in txn: Transaction, runEntries: Int = rebuildRunEntries, progress: (UInt64) -> Void
+    ) throws -> UInt64 {
         try projections.empty(in: txn)
         // Nothing reads the projections back before the end: their puts need no index.
         for index in [projections.provenance, projections.disclosures] { _ = try index.bulkWriter(in: txn) }
         let size = try log.size(in: txn)
-        let replayed = try RecordDecoder.run(ledger: self, size: size, checking: false) { batch in
-            for record in batch {
+        let replayed = try RecordDecoder.run(ledger: self, size: size, checking: false, sortingRunEntries: true) {
+            batch in
+            for record in batch.records {
                 guard case .decoded(let entries, _) = record.outcome else { continue }
                 try projections.store(entries, in: txn)
             }
-            for index in [projections.provenance, projections.disclosures] {
+            for (index, sorted) in [
+                (projections.provenance, batch.provenance), (projections.disclosures, batch.disclosures),
+            ] {
                 let writer = try index.writer(in: txn)
-                if writer.pendingCount >= Self.rebuildRunEntries { try writer.flush() }
+                if let sorted { writer.adopt(sorted) }
+                if writer.pendingCount >= runEntries { try writer.flush() }
             }
-            progress(batch.last.map { $0.sequence + 1 } ?? 0)
+            progress(batch.records.last.map { $0.sequence + 1 } ?? 0)
         }
         guard replayed == size else {
             throw StoredEvent.Unreadable(description: "the replay read \(replayed) of \(size) records")
@@ -55,6 +68,42 @@ extension Ledger {
         try projections.disclosures.compactFully(in: txn)
         progress(size)
         return size
+    }
+}
+
+/// One batch of records as the decoders hand it over.
+struct DecodedBatch: Sendable {
+    var records: [DecodedRecord] = []
+    /// When the decoder sorts run entries (a rebuild): the batch's provenance and disclosure entries,
+    /// sorted, and left out of `records`.
+    private(set) var provenance: SortedPuts?
+    private(set) var disclosures: SortedPuts?
+
+    init(sortingRunEntries: Bool) {
+        if sortingRunEntries {
+            provenance = SortedPuts()
+            disclosures = SortedPuts()
+        }
+    }
+
+    /// The entries that go to neither sorted set: all of them, when this batch sorts none.
+    func keepingUnsorted(_ entries: [Projections.Entry]) -> [Projections.Entry] {
+        guard let provenance, let disclosures else { return entries }
+        var rest: [Projections.Entry] = []
+        for entry in entries {
+            switch entry.target {
+            case .provenance: provenance.put(entry.key, entry.value)
+            case .disclosures: disclosures.put(entry.key, entry.value)
+            case .parties, .identity: rest.append(entry)
+            }
+        }
+        return rest
+    }
+
+    /// Sorts the sorted sets, once the batch is complete.
+    func sortRunEntries() {
+        provenance?.sort()
+        disclosures?.sort()
     }
 }
 
@@ -81,16 +130,18 @@ final class RecordDecoder: @unchecked Sendable {
     private let ledger: Ledger
     private let size: UInt64
     private let checking: Bool
+    private let sortingRunEntries: Bool
     private let worker: Int
     private let workers: Int
-    private let queue: BoundedQueue<[DecodedRecord]>
+    private let queue: BoundedQueue<DecodedBatch>
     static let batchSize: UInt64 = 2_000
     static let workers = 2
 
-    private init(ledger: Ledger, size: UInt64, checking: Bool, worker: Int, workers: Int) {
+    private init(ledger: Ledger, size: UInt64, checking: Bool, sortingRunEntries: Bool, worker: Int, workers: Int) {
         self.ledger = ledger
         self.size = size
         self.checking = checking
+        self.sortingRunEntries = sortingRunEntries
         self.worker = worker
         self.workers = workers
         self.queue = BoundedQueue(capacity: 2)
@@ -98,12 +149,17 @@ final class RecordDecoder: @unchecked Sendable {
 
     /// Decodes records 0..<`size` and calls `body` with each batch in order, on the calling thread.
     /// With `checking`, a record is also checked as `verify` needs: its canonical form, and every
-    /// sealed value authenticating. Returns the number of records handed over.
+    /// sealed value authenticating. With `sortingRunEntries`, each batch's provenance and disclosure
+    /// entries come sorted, beside its records (``DecodedBatch``). Returns the number of records
+    /// handed over. A batch is freed by the thread that decoded it, after `body` is done with it.
     static func run(
-        ledger: Ledger, size: UInt64, checking: Bool, _ body: ([DecodedRecord]) throws -> Void
+        ledger: Ledger, size: UInt64, checking: Bool, sortingRunEntries: Bool = false,
+        _ body: (DecodedBatch) throws -> Void
     ) throws -> UInt64 {
         let decoders = (0..<workers).map {
-            RecordDecoder(ledger: ledger, size: size, checking: checking, worker: $0, workers: workers)
+            RecordDecoder(
+                ledger: ledger, size: size, checking: checking, sortingRunEntries: sortingRunEntries, worker: $0,
+                workers: workers)
         }
         for decoder in decoders {
             let thread = Thread { decoder.decodeAll() }
@@ -121,7 +177,8 @@ final class RecordDecoder: @unchecked Sendable {
         var next = 0
         while let batch = try decoders[next % workers].queue.pop() {
             try body(batch)
-            handed += UInt64(batch.count)
+            handed += UInt64(batch.records.count)
+            decoders[next % workers].queue.recycle(consume batch)
             next += 1
         }
         return handed
@@ -134,8 +191,8 @@ final class RecordDecoder: @unchecked Sendable {
             let identityIndex = try HMACSHA256(key: ledger.keys.identityIndexKey)
             let reader = StoredEventReader(checksCanonicalForm: checking)
             try ledger.environment.read { txn in
-                var batch: [DecodedRecord] = []
-                batch.reserveCapacity(Int(Self.batchSize))
+                var batch = DecodedBatch(sortingRunEntries: sortingRunEntries)
+                batch.records.reserveCapacity(Int(Self.batchSize))
                 // Records appended after the caller's snapshot are not its business.
                 var start = UInt64(worker) * Self.batchSize
                 while start < size {
@@ -143,22 +200,27 @@ final class RecordDecoder: @unchecked Sendable {
                     var expected = start
                     try ledger.log.forEachRecord(in: txn, from: start, to: end) { sequence, bytes in
                         if sequence != expected {
-                            batch.append(
+                            batch.records.append(
                                 DecodedRecord(sequence: expected, outcome: .damaged("record \(expected) is missing")))
                         }
                         expected = sequence + 1
-                        batch.append(
+                        let outcome = try decode(sequence, bytes, reader: reader, identityIndex: identityIndex, in: txn)
+                        batch.records.append(
                             DecodedRecord(
                                 sequence: sequence,
-                                outcome: try decode(
-                                    sequence, bytes, reader: reader, identityIndex: identityIndex, in: txn)))
+                                outcome: {
+                                    guard case .decoded(let entries, let eventID) = outcome else { return outcome }
+                                    return .decoded(batch.keepingUnsorted(entries), eventID: eventID)
+                                }()))
                     }
                     if expected < end {
-                        batch.append(
+                        batch.records.append(
                             DecodedRecord(sequence: expected, outcome: .damaged("record \(expected) is missing")))
                     }
+                    batch.sortRunEntries()
                     guard queue.push(batch) else { throw Stopped() }
-                    batch.removeAll(keepingCapacity: true)
+                    batch = DecodedBatch(sortingRunEntries: sortingRunEntries)
+                    batch.records.reserveCapacity(Int(Self.batchSize))
                     start += UInt64(workers) * Self.batchSize
                 }
             }
@@ -166,6 +228,7 @@ final class RecordDecoder: @unchecked Sendable {
         } catch {
             queue.finish(error: error)
         }
+        queue.freeSpentUntilCancelled()
     }
 
     private func decode(

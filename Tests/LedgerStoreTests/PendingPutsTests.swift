@@ -63,4 +63,40 @@ struct PendingPutsTests {
         }
         #expect(sorted == values.indices.sorted { (values[$0], $0) < (values[$1], $1) })
     }
+
+    @Test(
+        "unread puts, loose and adopted from SortedPuts in any mix, come out sorted with each key's last value, as a model says",
+        arguments: [1, 2, 7, 40])
+    func adoptedSortedPutsMergeAsIfPutInOrder(lists: Int) {
+        let puts = PendingPuts(scope: .zeroTerminatedParts(2), readable: false)
+        var model: [[UInt8]: [UInt8]] = [:]
+        var random = SplitMix64(seed: UInt64(lists))
+        var round = 0
+        for list in 0..<lists {
+            // Every third list is put loose, the others sorted elsewhere and adopted; keys repeat
+            // within and across lists, so that the order of arrival decides each value.
+            let sorted = list % 3 == 1 ? nil : SortedPuts()
+            for _ in 0..<Int(random.next() % 200) {
+                let key = Self.key(
+                    subject: Int(random.next() % 9), field: Int(random.next() % 4), suffix: Int(random.next() % 60))
+                let value = Array("v\(round)".utf8)
+                round += 1
+                if let sorted {
+                    sorted.put(key, value)
+                } else {
+                    key.withUnsafeBytes { k in value.withUnsafeBytes { v in puts.put(k, v) } }
+                }
+                model[key] = value
+            }
+            if let sorted {
+                sorted.sort()
+                puts.adopt(sorted)
+            }
+        }
+        let expected = model.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let found = puts.sorted()
+        #expect(found.map { Array($0.key) } == expected.map(\.key))
+        #expect(found.map { Array($0.value) } == expected.map(\.value))
+        #expect(puts.count >= expected.count)
+    }
 }
