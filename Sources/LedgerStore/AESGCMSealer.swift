@@ -18,6 +18,12 @@ public final class AESGCMSealer {
 
     private var contexts: [OpaquePointer] = []
     private let nonces = NoncePool()
+    /// Random bytes drawn from `RAND_bytes` a few kilobytes at a time, cut into fresh keys
+    /// (``randomKey()``): a call per 32-byte key cost more than the key's use. Wiped when refilled
+    /// and when the sealer closes.
+    private var keyMaterial: UnsafeMutableRawBufferPointer?
+    private var keyMaterialUsed = 0
+    private static let keyMaterialBytes = AESGCM.keyByteCount * 64
     private var isClosed = false
 
     private init() {}
@@ -32,7 +38,34 @@ public final class AESGCMSealer {
     private func close() {
         for context in contexts { EVP_CIPHER_CTX_free(context) }
         contexts = []
+        if let keyMaterial {
+            OPENSSL_cleanse(keyMaterial.baseAddress, keyMaterial.count)
+            keyMaterial.deallocate()
+        }
+        keyMaterial = nil
         isClosed = true
+    }
+
+    /// A fresh random 32-byte key (a new data key), from OpenSSL's DRBG.
+    public func randomKey() throws -> [UInt8] {
+        precondition(!isClosed, "an AESGCMSealer was used after withSealer returned")
+        let count = AESGCM.keyByteCount
+        if keyMaterial == nil {
+            keyMaterial = .allocate(byteCount: Self.keyMaterialBytes, alignment: 16)
+            keyMaterialUsed = Self.keyMaterialBytes
+        }
+        let pool = keyMaterial!
+        if keyMaterialUsed + count > pool.count {
+            try checkCrypto(
+                RAND_bytes(pool.baseAddress!.assumingMemoryBound(to: UInt8.self), Int32(pool.count)), "RAND_bytes")
+            keyMaterialUsed = 0
+        }
+        let slice = UnsafeMutableRawBufferPointer(rebasing: pool[keyMaterialUsed..<(keyMaterialUsed + count)])
+        let key = Array(UnsafeRawBufferPointer(slice))
+        // What was handed out does not stay behind in the pool.
+        OPENSSL_cleanse(slice.baseAddress, count)
+        keyMaterialUsed += count
+        return key
     }
 
     /// Keys a context with `key` (32 bytes) for the values sealed under it.

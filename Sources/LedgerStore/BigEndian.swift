@@ -8,6 +8,19 @@ public enum BigEndian {
         withUnsafeBytes(of: value.bigEndian) { Array($0) }
     }
 
+    /// Appends the value's 8 bytes to `out`: an encoder writing into one buffer of its exact size,
+    /// without the array `bytes(_:)` allocates (the write path encoded a dozen such per event).
+    @inlinable
+    public static func append(_ value: UInt64, to out: inout [UInt8]) {
+        withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
+    }
+
+    /// Appends the value's 4 bytes to `out`.
+    @inlinable
+    public static func append(_ value: UInt32, to out: inout [UInt8]) {
+        withUnsafeBytes(of: value.bigEndian) { out.append(contentsOf: $0) }
+    }
+
     /// Reads a `UInt64` from the 8 bytes at `offset` of an array; `nil` when fewer remain. The
     /// array overloads exist because the generic ones are not specialised across modules, and keys
     /// are decoded on every projection read.

@@ -16,7 +16,11 @@ struct MerkleTree: Sendable {
     let nodes: Database
 
     static func key(level: Int, index: UInt64) -> [UInt8] {
-        [UInt8(level)] + BigEndian.bytes(index)
+        var key: [UInt8] = []
+        key.reserveCapacity(9)
+        key.append(UInt8(level))
+        BigEndian.append(index, to: &key)
+        return key
     }
 
     func node(level: Int, index: UInt64, in txn: Transaction) throws -> Digest {

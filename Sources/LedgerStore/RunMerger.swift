@@ -27,7 +27,7 @@ struct RunOutput {
 
     mutating func append(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws {
         physicalKey.removeAll(keepingCapacity: true)
-        physicalKey.append(contentsOf: BigEndian.bytes(run))
+        BigEndian.append(run, to: &physicalKey)
         physicalKey.append(contentsOf: key)
         try physicalKey.withUnsafeBytes { try txn.append(index.database, key: $0, value: value) }
         entries += 1
@@ -72,18 +72,25 @@ struct RunMerger {
             var heads = try zip(cursors, inputs).map { cursor, run in
                 try RunHead(cursor: cursor, run: run.id, index: index)
             }
-            while true {
-                var best = -1
-                for position in heads.indices where heads[position].isValid {
-                    if best < 0 || heads[position].compareKey(with: heads[best]) < 0 { best = position }
+            // Inputs are newest first, so of equal keys the first input's is the value to keep.
+            let precedes = { (a: Int, b: Int) -> Bool in
+                let order = heads[a].compareKey(with: heads[b])
+                return order < 0 || (order == 0 && a < b)
+            }
+            var tournament = Tournament(sources: heads.count, isLive: { heads[$0].isValid }, precedes: precedes)
+            var lastKey: [UInt8] = []
+            var emitted = false
+            while let best = tournament.winner {
+                if emitted && heads[best].hasKey(lastKey) {
+                    // An older run's entry for a key already taken from a newer one.
+                    try heads[best].advance()
+                } else {
+                    try heads[best].withCurrent { key, value in try output.append(key, value) }
+                    heads[best].copyKey(into: &lastKey)
+                    emitted = true
+                    try heads[best].advance()
                 }
-                guard best >= 0 else { break }
-                // Inputs are newest first, so the first with the smallest key is the value to keep.
-                try heads[best].withCurrent { key, value in try output.append(key, value) }
-                for position in heads.indices where position != best && heads[position].isValid {
-                    if heads[position].compareKey(with: heads[best]) == 0 { try heads[position].advance() }
-                }
-                try heads[best].advance()
+                tournament.update(best, isLive: heads[best].isValid, precedes: precedes)
             }
         }
         let filter = try output.finish()
@@ -190,6 +197,13 @@ private struct RunHead {
     }
 
     func compareKey(with other: RunHead) -> Int { compareBytes(key, other.key) }
+
+    func hasKey(_ other: [UInt8]) -> Bool { compareBytes(key, other) == 0 }
+
+    func copyKey(into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: key)
+    }
 
     func withCurrent(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws {
         try key.withUnsafeBytes { k in try value.withUnsafeBytes { v in try body(k, v) } }

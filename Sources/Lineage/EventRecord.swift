@@ -37,13 +37,13 @@ public struct EventRecord: Equatable, Sendable {
         var out: [UInt8] = []
         out.reserveCapacity(21 + canonicalEvent.count + sealed.count + resolution.count)
         out.append(Self.formatVersion)
-        out.append(contentsOf: BigEndian.bytes(UInt64(bitPattern: recordedAt)))
-        out.append(contentsOf: BigEndian.bytes(UInt32(canonicalEvent.count)))
-        out.append(contentsOf: canonicalEvent)
-        out.append(contentsOf: BigEndian.bytes(UInt32(sealed.count)))
-        out.append(contentsOf: sealed)
-        out.append(contentsOf: BigEndian.bytes(UInt32(resolution.count)))
-        out.append(contentsOf: resolution)
+        BigEndian.append(UInt64(bitPattern: recordedAt), to: &out)
+        BigEndian.append(UInt32(canonicalEvent.count), to: &out)
+        canonicalEvent.withUnsafeBytes { out.append(contentsOf: $0) }
+        BigEndian.append(UInt32(sealed.count), to: &out)
+        sealed.withUnsafeBytes { out.append(contentsOf: $0) }
+        BigEndian.append(UInt32(resolution.count), to: &out)
+        resolution.withUnsafeBytes { out.append(contentsOf: $0) }
         return out
     }
 
@@ -84,11 +84,13 @@ public struct Resolution: Equatable, Sendable {
 
     public func encoded() -> [UInt8] {
         guard !versions.isEmpty else { return [] }
-        var out = BigEndian.bytes(UInt32(versions.count))
+        var out: [UInt8] = []
         out.reserveCapacity(4 + versions.count * 10)
+        BigEndian.append(UInt32(versions.count), to: &out)
         for version in versions {
-            out += BigEndian.bytes(version.sequence)
-            out += [UInt8(version.item >> 8), UInt8(version.item & 0xff)]
+            BigEndian.append(version.sequence, to: &out)
+            out.append(UInt8(version.item >> 8))
+            out.append(UInt8(version.item & 0xff))
         }
         return out
     }

@@ -11,6 +11,8 @@ struct EventWriter {
     /// Values are sealed through one cipher context per data key, keyed once per transaction.
     private let sealer: AESGCMSealer
     private var sealerKeys: [BytesKey: AESGCMSealer.Key] = [:]
+    /// The key-encryption key in `sealer`, added when the first new data key is wrapped.
+    private var kekSealerKey: AESGCMSealer.Key?
     private var sentVersions: [Projections.VersionRef] = []
     /// The vault's generation as this transaction sees it, for the process's cache of data keys.
     private let vaultGeneration: UInt64
@@ -87,7 +89,13 @@ struct EventWriter {
             let unit = Vault.unit(subject: subject, caseID: ingestion.caseID, category: category)
             let dataKey = try ledger.vault.dataKey(
                 forUnit: unit, creatingFor: sequence, item: index, in: txn, cache: &dataKeys,
-                generation: vaultGeneration, newerThan: hints?.floors.units)
+                generation: vaultGeneration, newerThan: hints?.floors.units, sealer: sealer
+            ) {
+                if let known = kekSealerKey { return known }
+                let added = try sealer.add(key: ledger.vault.keyEncryptionKey)
+                kekSealerKey = added
+                return added
+            }
             let sealerKey = try sealerKeys[BytesKey(dataKey.id)] ?? sealer.add(key: dataKey.key)
             sealerKeys[BytesKey(dataKey.id)] = sealerKey
             let combined = try sealer.seal(

@@ -97,6 +97,7 @@ extension Ledger {
                 let (outcomes, head) = try append(batch.map(\.prepared))
                 summary.head = head
                 report(batch, outcomes)
+                queue.recycle(consume batch)
             }
         }
         if options.atomic || options.dryRun { summary.head = try treeHead() }
@@ -199,5 +200,6 @@ private final class Producer: @unchecked Sendable {
         } catch {
             queue.finish(error: error)
         }
+        queue.freeSpentUntilCancelled()
     }
 }

@@ -11,6 +11,13 @@ struct EntryWriter {
 
     init() { bytes.reserveCapacity(160) }
 
+    /// A writer that starts with `prefix`'s bytes, in a buffer of `capacity`: each item's entry of
+    /// an ingestion starts with the fields they share, and a copy of them that then grows reallocates.
+    init(startingWith prefix: EntryWriter, capacity: Int) {
+        bytes.reserveCapacity(max(capacity, prefix.bytes.count))
+        prefix.bytes.withUnsafeBytes { bytes.append(contentsOf: $0) }
+    }
+
     mutating func string(_ text: String?) {
         guard let text else {
             bytes.append(0xff)
@@ -41,7 +48,7 @@ struct EntryWriter {
         }
     }
 
-    mutating func raw(_ fixed: [UInt8]) { bytes.append(contentsOf: fixed) }
+    mutating func raw(_ fixed: [UInt8]) { fixed.withUnsafeBytes { bytes.append(contentsOf: $0) } }
 }
 
 /// Reads what an ``EntryWriter`` wrote; every read fails (nil) past the end instead of trapping, since
@@ -236,6 +243,9 @@ struct ProvenanceEntry: Equatable {
 
     /// Appends a sealed value as the record's sealed section holds one: key id (16), length L (4,
     /// big-endian), nonce ‖ ciphertext ‖ tag (L).
+    /// The bytes ``append(_:to:)`` adds.
+    static func appendedCount(_ sealed: SealedValue) -> Int { sealed.keyID.count + 4 + sealed.combined.count }
+
     static func append(_ sealed: SealedValue, to writer: inout EntryWriter) {
         writer.raw(sealed.keyID)
         writer.uint32(UInt32(sealed.combined.count))

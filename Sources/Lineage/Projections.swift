@@ -53,8 +53,8 @@ struct Projections: Sendable {
     /// Each part's UTF-8 followed by 0x00. Built into one array of the exact size: the write path
     /// makes one or two per disclosed field, and a `flatMap` of arrays cost about 2,600 instructions
     /// each.
-    static func prefix(_ parts: String...) -> [UInt8] {
-        var count = 0
+    static func prefix(_ parts: String..., reserving extra: Int = 0) -> [UInt8] {
+        var count = extra
         for part in parts { count += part.utf8.count + 1 }
         var out: [UInt8] = []
         out.reserveCapacity(count)
@@ -111,7 +111,9 @@ struct Projections: Sendable {
             var entries: [Entry] = []
             entries.reserveCapacity(ingestion.items.count)
             for (index, item) in ingestion.items.enumerated() {
-                var value = eventFields
+                var value = EntryWriter(
+                    startingWith: eventFields,
+                    capacity: eventFields.bytes.count + ProvenanceEntry.appendedCount(sealed[index]))
                 ProvenanceEntry.append(sealed[index], to: &value)
                 var key: [UInt8] = []
                 key.reserveCapacity(subject.utf8.count + item.field.utf8.count + 12)
@@ -142,7 +144,9 @@ struct Projections: Sendable {
                 occurredAt: envelope.occurredAt.text, occurredMicros: envelope.occurredAt.microseconds,
                 recordedAt: recordedAt, eventID: envelope.id, versions: versions
             ).encoded()
-            return [Entry(target: .disclosures, key: prefix(subject) + BigEndian.bytes(sequence), value: value)]
+            var key = prefix(subject, reserving: 8)
+            BigEndian.append(sequence, to: &key)
+            return [Entry(target: .disclosures, key: key, value: value)]
         case .caseOpened, .caseClosed:
             return []
         }

@@ -27,11 +27,11 @@ public struct SealedValue: Equatable, Sendable {
         guard !values.isEmpty else { return [] }
         var out: [UInt8] = []
         out.reserveCapacity(4 + values.reduce(0) { $0 + 20 + $1.combined.count })
-        out += BigEndian.bytes(UInt32(values.count))
+        BigEndian.append(UInt32(values.count), to: &out)
         for value in values {
-            out += value.keyID
-            out += BigEndian.bytes(UInt32(value.combined.count))
-            out += value.combined
+            value.keyID.withUnsafeBytes { out.append(contentsOf: $0) }
+            BigEndian.append(UInt32(value.combined.count), to: &out)
+            value.combined.withUnsafeBytes { out.append(contentsOf: $0) }
         }
         return out
     }
@@ -109,12 +109,13 @@ struct Vault: Sendable {
     static func valueAssociatedData(eventID: EventID, item: Int, field: String, keyID: [UInt8]) -> [UInt8] {
         var data: [UInt8] = []
         data.reserveCapacity(Self.valueLabel.count + 21 + field.utf8.count + keyID.count)
-        data += Self.valueLabel
-        data += eventID.bytes
-        data += [UInt8(item >> 24 & 0xff), UInt8(item >> 16 & 0xff), UInt8(item >> 8 & 0xff), UInt8(item & 0xff)]
-        data.append(contentsOf: field.utf8)
+        Self.valueLabel.withUnsafeBytes { data.append(contentsOf: $0) }
+        eventID.bytes.withUnsafeBytes { data.append(contentsOf: $0) }
+        BigEndian.append(UInt32(truncatingIfNeeded: item), to: &data)
+        var field = field
+        field.withUTF8 { data.append(contentsOf: UnsafeRawBufferPointer($0)) }
         data.append(0)
-        data += keyID
+        keyID.withUnsafeBytes { data.append(contentsOf: $0) }
         return data
     }
 
@@ -124,9 +125,12 @@ struct Vault: Sendable {
     /// whose id names item `item` of the event being recorded under `sequence`.
     /// With `newerThan` (a snapshot's floor for `vault.units`, when the caller knows the snapshot had
     /// no key for the unit), only units stored since are looked at.
+    /// A new key is drawn and wrapped by `sealer`, under its `kek` (the key-encryption key added
+    /// to it), so that a batch creating thousands of keys keys no cipher context per key.
     func dataKey(
         forUnit unit: [UInt8], creatingFor sequence: UInt64, item: Int, in txn: Transaction,
-        cache: inout [BytesKey: (id: [UInt8], key: [UInt8])], generation: UInt64, newerThan floor: UInt64? = nil
+        cache: inout [BytesKey: (id: [UInt8], key: [UInt8])], generation: UInt64, newerThan floor: UInt64? = nil,
+        sealer: AESGCMSealer, kek: () throws -> AESGCMSealer.Key
     ) throws -> (id: [UInt8], key: [UInt8]) {
         let unitKey = BytesKey(unit)
         if let known = cache[unitKey] { return known }
@@ -143,9 +147,9 @@ struct Vault: Sendable {
             return (keyID, key)
         }
         let keyID = Self.keyID(sequence: sequence, item: item)
-        let key = try SecureRandom.bytes(AESGCM.keyByteCount)
-        let wrapped = try AESGCM.seal(key, key: keyEncryptionKey, associatedData: Self.wrapAssociatedData(keyID: keyID))
-        try txn.put(keys, key: keyID, value: wrapped.combined, flags: .noOverwrite)
+        let key = try sealer.randomKey()
+        let wrapped = try sealer.seal(key, key: try kek(), associatedData: Self.wrapAssociatedData(keyID: keyID))
+        try txn.put(keys, key: keyID, value: wrapped, flags: .noOverwrite)
         unitKeys.put(unit, keyID)
         cache[unitKey] = (keyID, key)
         // The process may keep the new key once it exists, that is once the transaction commits.

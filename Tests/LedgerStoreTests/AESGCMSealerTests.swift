@@ -35,4 +35,21 @@ struct AESGCMSealerTests {
         }
         #expect(try AESGCM.open(#require(SealedBox(combined: empty)), key: keys[0], associatedData: []) == [])
     }
+
+    @Test(
+        "random keys are 32 bytes, all different across several refills of the sealer's pool, and key seals of their own"
+    )
+    func randomKeysAreFreshAndUsable() throws {
+        let keys = try AESGCMSealer.withSealer { sealer in try (0..<300).map { _ in try sealer.randomKey() } }
+        #expect(keys.allSatisfy { $0.count == AESGCM.keyByteCount })
+        #expect(Set(keys).count == keys.count)
+        // No key is all zeros (what a pool wiped and not refilled would hand out).
+        #expect(!keys.contains([UInt8](repeating: 0, count: AESGCM.keyByteCount)))
+        let combined = try AESGCMSealer.withSealer { sealer in
+            try sealer.seal(Array("v".utf8), key: try sealer.add(key: keys[299]), associatedData: [1])
+        }
+        #expect(
+            try AESGCM.open(#require(SealedBox(combined: combined)), key: keys[299], associatedData: [1])
+                == Array("v".utf8))
+    }
 }
