@@ -25,6 +25,23 @@ private func key(subject: Int, suffix: Int) -> [UInt8] {
 
 private struct Aborted: Error {}
 
+/// A backward scan that stops after `limit` entries, copied out.
+private func backwards(_ view: any RunIndexView, _ prefix: [UInt8], stoppingAfter limit: Int) throws -> [RunEntry] {
+    var found: [RunEntry] = []
+    try view.forEachEntry(withPrefix: prefix, reverse: true) { key, value in
+        found.append(RunEntry(key: Array(key), value: Array(value)))
+        return found.count < limit
+    }
+    return found
+}
+
+/// What a backward scan of `prefix` stopping after `limit` entries must give, from a model.
+private func expectedBackwards(_ model: [[UInt8]: [UInt8]], _ prefix: [UInt8], stoppingAfter limit: Int) -> [RunEntry] {
+    model.filter { $0.key.starts(with: prefix) }.sorted { compareBytes($0.key, $1.key) > 0 }.prefix(limit).map {
+        RunEntry(key: $0.key, value: $0.value)
+    }
+}
+
 @Suite("RunIndex: sorted runs with filters, checked against a model")
 struct RunIndexTests {
     @Test("random puts, lookups and scans over 300 transactions, some aborted, match a dictionary")
@@ -63,6 +80,13 @@ struct RunIndexTests {
                         #expect(
                             try writer.entries(withPrefix: prefix)
                                 == expected.map { RunEntry(key: $0.key, value: $0.value) })
+                        // Backwards, over the runs and the pending puts, stopping anywhere (the runs
+                        // are read from their ends a few entries at a time).
+                        for limit in [1, 2, 5, 17, 1_000] {
+                            #expect(
+                                try backwards(writer, prefix, stoppingAfter: limit)
+                                    == expectedBackwards(working, prefix, stoppingAfter: limit))
+                        }
                         let runsBefore = writer.reader.directory.runs.count
                         try writer.flush()
                         if writer.reader.directory.runs.count < runsBefore + 1 { merges += 1 }
@@ -88,7 +112,15 @@ struct RunIndexTests {
                 let prefix = Array("person-\(subject)".utf8) + [0]
                 let expected = model.filter { $0.key.starts(with: prefix) }.sorted { compareBytes($0.key, $1.key) < 0 }
                 #expect(try reader.entries(withPrefix: prefix).map(\.key) == expected.map(\.key))
+                let limit = [1, 3, 9, 1_000][subject % 4]
+                #expect(
+                    try backwards(reader, prefix, stoppingAfter: limit)
+                        == expectedBackwards(model, prefix, stoppingAfter: limit))
             }
+            // The whole index backwards (an empty prefix: the end of a run is the next run's start),
+            // and a prefix past every key.
+            #expect(try backwards(reader, [], stoppingAfter: 50) == expectedBackwards(model, [], stoppingAfter: 50))
+            #expect(try backwards(reader, [0xff, 0xff], stoppingAfter: 5).isEmpty)
             // Every stored entry is inside a listed run, counted and admitted by its filter. Keys
             // overwritten in a newer run are still stored in the older one until they merge.
             var seen: [[UInt8]: Int] = [:]
