@@ -6,7 +6,7 @@
 /// Built and sorted on one thread, then handed over and only read: that is what makes it `Sendable`.
 public final class SortedPuts: @unchecked Sendable {
     private let arena = ByteArena()
-    private(set) var entries: [PendingPuts.Entry] = []
+    private var entries: [PendingPuts.Entry] = []
     private var isSorted = false
 
     public init() {}

@@ -241,11 +241,11 @@ struct ProvenanceEntry: Equatable {
         return writer
     }
 
-    /// Appends a sealed value as the record's sealed section holds one: key id (16), length L (4,
-    /// big-endian), nonce ‖ ciphertext ‖ tag (L).
     /// The bytes ``append(_:to:)`` adds.
     static func appendedCount(_ sealed: SealedValue) -> Int { sealed.keyID.count + 4 + sealed.combined.count }
 
+    /// Appends a sealed value as the record's sealed section holds one: key id (16), length L (4,
+    /// big-endian), nonce ‖ ciphertext ‖ tag (L).
     static func append(_ sealed: SealedValue, to writer: inout EntryWriter) {
         writer.raw(sealed.keyID)
         writer.uint32(UInt32(sealed.combined.count))

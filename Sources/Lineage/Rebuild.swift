@@ -204,14 +204,11 @@ final class RecordDecoder: @unchecked Sendable {
                                 DecodedRecord(sequence: expected, outcome: .damaged("record \(expected) is missing")))
                         }
                         expected = sequence + 1
-                        let outcome = try decode(sequence, bytes, reader: reader, identityIndex: identityIndex, in: txn)
-                        batch.records.append(
-                            DecodedRecord(
-                                sequence: sequence,
-                                outcome: {
-                                    guard case .decoded(let entries, let eventID) = outcome else { return outcome }
-                                    return .decoded(batch.keepingUnsorted(entries), eventID: eventID)
-                                }()))
+                        var outcome = try decode(sequence, bytes, reader: reader, identityIndex: identityIndex, in: txn)
+                        if case .decoded(let entries, let eventID) = outcome {
+                            outcome = .decoded(batch.keepingUnsorted(entries), eventID: eventID)
+                        }
+                        batch.records.append(DecodedRecord(sequence: sequence, outcome: outcome))
                     }
                     if expected < end {
                         batch.records.append(

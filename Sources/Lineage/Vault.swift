@@ -126,7 +126,7 @@ struct Vault: Sendable {
     /// With `newerThan` (a snapshot's floor for `vault.units`, when the caller knows the snapshot had
     /// no key for the unit), only units stored since are looked at.
     /// A new key is drawn and wrapped by `sealer`, under its `kek` (the key-encryption key added
-    /// to it), so that a batch creating thousands of keys keys no cipher context per key.
+    /// to it), so that a batch creating thousands of keys does not key a cipher context for each.
     func dataKey(
         forUnit unit: [UInt8], creatingFor sequence: UInt64, item: Int, in txn: Transaction,
         cache: inout [BytesKey: (id: [UInt8], key: [UInt8])], generation: UInt64, newerThan floor: UInt64? = nil,
