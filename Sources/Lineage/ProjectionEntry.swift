@@ -335,6 +335,19 @@ struct DisclosureEntry: Equatable {
         safeguard: Safeguard?, occurredAt: String, occurredMicros: Int64, recordedAt: Int64, eventID: EventID,
         versions: [SentVersion]
     ) {
+        self.init(
+            decoding: Self.encode(
+                caseID: caseID, recipient: recipient, legalBasis: legalBasis, purpose: purpose, channel: channel,
+                safeguard: safeguard, occurredAt: occurredAt, occurredMicros: occurredMicros, recordedAt: recordedAt,
+                eventID: eventID, versions: versions))!
+    }
+
+    /// The entry's bytes, without decoding them back: what the write path and a rebuild store.
+    static func encode(
+        caseID: String?, recipient: String, legalBasis: String, purpose: String, channel: String,
+        safeguard: Safeguard?, occurredAt: String, occurredMicros: Int64, recordedAt: Int64, eventID: EventID,
+        versions: [SentVersion]
+    ) -> [UInt8] {
         var writer = EntryWriter()
         writer.string(caseID)
         writer.string(recipient)
@@ -353,7 +366,7 @@ struct DisclosureEntry: Equatable {
             writer.uint64(version.sequence)
             writer.uint64(UInt64(version.item))
         }
-        self.init(decoding: writer.bytes)!
+        return writer.bytes
     }
 
     /// Checks an entry's structure and decodes its versions; `nil` when it is not a well-formed

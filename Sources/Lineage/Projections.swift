@@ -138,12 +138,12 @@ struct Projections: Sendable {
             let versions = zip(disclosure.fields, resolution.versions).map { field, version in
                 DisclosureEntry.SentVersion(field: field, sequence: version.sequence, item: version.item)
             }
-            let value = DisclosureEntry(
+            let value = DisclosureEntry.encode(
                 caseID: disclosure.caseID, recipient: disclosure.recipient, legalBasis: disclosure.legalBasis,
                 purpose: disclosure.purpose, channel: disclosure.channel, safeguard: disclosure.safeguard,
                 occurredAt: envelope.occurredAt.text, occurredMicros: envelope.occurredAt.microseconds,
                 recordedAt: recordedAt, eventID: envelope.id, versions: versions
-            ).encoded()
+            )
             var key = prefix(subject, reserving: 8)
             BigEndian.append(sequence, to: &key)
             return [Entry(target: .disclosures, key: key, value: value)]
