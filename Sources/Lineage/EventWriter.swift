@@ -11,8 +11,8 @@ struct EventWriter {
     /// Values are sealed through one cipher context per data key, keyed once per transaction.
     private let sealer: AESGCMSealer
     private var sealerKeys: [BytesKey: AESGCMSealer.Key] = [:]
-    /// The key-encryption key in `sealer`, added when the first new data key is wrapped.
-    private var kekSealerKey: AESGCMSealer.Key?
+    /// The key-encryption key in `sealer`, which wraps the data keys the transaction creates.
+    private let keyEncryptionKey: AESGCMSealer.Key
     private var sentVersions: [Projections.VersionRef] = []
     /// The vault's generation as this transaction sees it, for the process's cache of data keys.
     private let vaultGeneration: UInt64
@@ -23,6 +23,7 @@ struct EventWriter {
         self.appender = appender
         self.recordedAt = recordedAt
         self.sealer = sealer
+        keyEncryptionKey = try sealer.add(key: ledger.vault.keyEncryptionKey)
         idempotency = try ledger.idempotency.writer(in: txn)
         vaultGeneration = try ledger.vault.generation(in: txn)
     }
@@ -89,15 +90,9 @@ struct EventWriter {
             let unit = Vault.unit(subject: subject, caseID: ingestion.caseID, category: category)
             let dataKey = try ledger.vault.dataKey(
                 forUnit: unit, creatingFor: sequence, item: index, in: txn, cache: &dataKeys,
-                generation: vaultGeneration, newerThan: hints?.floors.units, sealer: sealer
-            ) {
-                if let known = kekSealerKey { return known }
-                let added = try sealer.add(key: ledger.vault.keyEncryptionKey)
-                kekSealerKey = added
-                return added
-            }
-            let sealerKey = try sealerKeys[BytesKey(dataKey.id)] ?? sealer.add(key: dataKey.key)
-            sealerKeys[BytesKey(dataKey.id)] = sealerKey
+                generation: vaultGeneration, newerThan: hints?.floors.units, sealer: sealer,
+                keyEncryptionKey: keyEncryptionKey)
+            let sealerKey = try sealerKeys.context(forKeyID: dataKey.id, key: dataKey.key, in: sealer)
             let combined = try sealer.seal(
                 prepared.plaintexts[index], key: sealerKey,
                 associatedData: Vault.valueAssociatedData(
@@ -105,6 +100,16 @@ struct EventWriter {
             sealed.append(SealedValue(keyID: dataKey.id, combined: combined))
         }
         return sealed
+    }
+}
+
+extension [BytesKey: AESGCMSealer.Key] {
+    /// The sealer's context for the data key `keyID`, keyed on its first use in the transaction.
+    mutating func context(forKeyID keyID: [UInt8], key: [UInt8], in sealer: AESGCMSealer) throws -> AESGCMSealer.Key {
+        if let known = self[BytesKey(keyID)] { return known }
+        let added = try sealer.add(key: key)
+        self[BytesKey(keyID)] = added
+        return added
     }
 }
 

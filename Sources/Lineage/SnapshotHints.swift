@@ -73,8 +73,7 @@ final class SnapshotHinter {
                                 sealed.append(nil)
                                 continue
                             }
-                            let sealerKey = try sealerKeys[BytesKey(key.id)] ?? sealer.add(key: key.key)
-                            sealerKeys[BytesKey(key.id)] = sealerKey
+                            let sealerKey = try sealerKeys.context(forKeyID: key.id, key: key.key, in: sealer)
                             let combined = try sealer.seal(
                                 prepared.plaintexts[item], key: sealerKey,
                                 associatedData: Vault.valueAssociatedData(

@@ -125,12 +125,12 @@ struct Vault: Sendable {
     /// whose id names item `item` of the event being recorded under `sequence`.
     /// With `newerThan` (a snapshot's floor for `vault.units`, when the caller knows the snapshot had
     /// no key for the unit), only units stored since are looked at.
-    /// A new key is drawn and wrapped by `sealer`, under its `kek` (the key-encryption key added
-    /// to it), so that a batch creating thousands of keys does not key a cipher context for each.
+    /// A new key is drawn and wrapped by `sealer`, under `keyEncryptionKey` (the vault's, added to
+    /// it), so that a batch creating thousands of keys does not key a cipher context for each.
     func dataKey(
         forUnit unit: [UInt8], creatingFor sequence: UInt64, item: Int, in txn: Transaction,
         cache: inout [BytesKey: (id: [UInt8], key: [UInt8])], generation: UInt64, newerThan floor: UInt64? = nil,
-        sealer: AESGCMSealer, kek: () throws -> AESGCMSealer.Key
+        sealer: AESGCMSealer, keyEncryptionKey kek: AESGCMSealer.Key
     ) throws -> (id: [UInt8], key: [UInt8]) {
         let unitKey = BytesKey(unit)
         if let known = cache[unitKey] { return known }
@@ -148,7 +148,7 @@ struct Vault: Sendable {
         }
         let keyID = Self.keyID(sequence: sequence, item: item)
         let key = try sealer.randomKey()
-        let wrapped = try sealer.seal(key, key: try kek(), associatedData: Self.wrapAssociatedData(keyID: keyID))
+        let wrapped = try sealer.seal(key, key: kek, associatedData: Self.wrapAssociatedData(keyID: keyID))
         try txn.put(keys, key: keyID, value: wrapped, flags: .noOverwrite)
         unitKeys.put(unit, keyID)
         cache[unitKey] = (keyID, key)
