@@ -146,12 +146,20 @@ final class PendingPuts {
     }
 
     /// Every entry in key order, each key once (the last put's value, when puts that are not read
-    /// back repeat a key).
-    func sorted() -> [Entry] {
-        guard !isReadable else { return entries.sorted { compareBytes($0.key, $1.key) < 0 } }
+    /// back repeat a key), handed out one at a time: the bytes stay valid while this object lives.
+    func sortedMerge() -> SortedMerge {
+        guard !isReadable else { return SortedMerge([entries.sorted { compareBytes($0.key, $1.key) < 0 }]) }
         closeLoosePuts()
-        if sortedLists.count == 1 { return sortedLists[0] }
-        return Self.merge(sortedLists)
+        return SortedMerge(sortedLists)
+    }
+
+    /// The same, in one array.
+    func sorted() -> [Entry] {
+        var sorted: [Entry] = []
+        sorted.reserveCapacity(count)
+        let merge = sortedMerge()
+        while let entry = merge.next() { sorted.append(entry) }
+        return sorted
     }
 
     /// `entries` in key order, each key once: of equal keys the later put sorts later, and replaces
@@ -172,26 +180,53 @@ final class PendingPuts {
         }
         return sorted
     }
+}
 
-    /// Sorted lists merged into one, each key once: where lists share a key, the latest list's entry.
-    static func merge(_ lists: [[Entry]]) -> [Entry] {
-        var heads = [Int](repeating: 0, count: lists.count)
-        var merged: [Entry] = []
-        merged.reserveCapacity(lists.reduce(0) { $0 + $1.count })
-        // The smaller key first, and of equal keys the later list's.
-        let precedes = { (a: Int, b: Int) -> Bool in
-            let order = compareBytes(lists[a][heads[a]].key, lists[b][heads[b]].key)
-            return order < 0 || (order == 0 && a > b)
+/// Sorted lists of puts merged, one entry at a time, each key once: where lists share a key, the
+/// latest list's entry. A class, so that a merge can be left halfway and taken up again (a rebuild
+/// writes a run between the batches it stores).
+final class SortedMerge {
+    private let lists: [[PendingPuts.Entry]]
+    private var heads: [Int]
+    private var tournament: Tournament
+    private var last: PendingPuts.Entry?
+
+    init(_ lists: [[PendingPuts.Entry]]) {
+        let heads = [Int](repeating: 0, count: lists.count)
+        self.lists = lists
+        self.heads = heads
+        tournament = Tournament(sources: lists.count, isLive: { !lists[$0].isEmpty }) {
+            Self.precedes($0, $1, lists, heads)
         }
-        var tournament = Tournament(sources: lists.count, isLive: { !lists[$0].isEmpty }, precedes: precedes)
+    }
+
+    /// The smaller key first, and of equal keys the later list's.
+    private static func precedes(_ a: Int, _ b: Int, _ lists: [[PendingPuts.Entry]], _ heads: [Int]) -> Bool {
+        let order = compareBytes(lists[a][heads[a]].key, lists[b][heads[b]].key)
+        return order < 0 || (order == 0 && a > b)
+    }
+
+    /// The next entry in key order; nil once every list is spent.
+    func next() -> PendingPuts.Entry? {
+        // One list (an import's puts, a rebuild's small run) has nothing to merge, nor a key twice.
+        if lists.count == 1 {
+            guard heads[0] < lists[0].count else { return nil }
+            defer { heads[0] += 1 }
+            return lists[0][heads[0]]
+        }
         while let winner = tournament.winner {
             let entry = lists[winner][heads[winner]]
-            // The later list's entry came first; an earlier list's for the same key is dropped.
-            if merged.isEmpty || compareBytes(merged[merged.count - 1].key, entry.key) != 0 { merged.append(entry) }
             heads[winner] += 1
-            tournament.update(winner, isLive: heads[winner] < lists[winner].count, precedes: precedes)
+            let (lists, heads) = (lists, heads)
+            tournament.update(winner, isLive: heads[winner] < lists[winner].count) {
+                Self.precedes($0, $1, lists, heads)
+            }
+            // The later list's entry came first; an earlier list's for the same key is dropped.
+            if let last, compareBytes(last.key, entry.key) == 0 { continue }
+            last = entry
+            return entry
         }
-        return merged
+        return nil
     }
 }
 

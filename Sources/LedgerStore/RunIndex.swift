@@ -181,7 +181,8 @@ public final class RunIndex: Sendable {
         try txn.put(database, key: Self.directoryKey, value: emptied.encoded())
     }
 
-    /// Merges every run into one, as a rebuild finishes: the layout that reads fastest.
+    /// Merges every run into one: the layout that reads fastest, at the cost of rewriting every
+    /// entry (and deleting the old runs entry by entry) in one transaction.
     public func compactFully(in txn: Transaction) throws {
         if let writer = txn.existingMemo(for: self, as: RunIndexWriter.self) {
             try writer.flush()

@@ -5,6 +5,8 @@ public final class RunIndexWriter: RunIndexView {
     private var pending: PendingPuts
     /// Set once the index has been emptied or compacted under this writer: its flush does nothing.
     private var isAbandoned = false
+    /// The run ``beginRun(weight:)`` took and ``continueRun(entries:)`` is writing.
+    private var runInProgress: RunInProgress?
 
     /// Whether this transaction's puts can be read back before they are flushed.
     private let readable: Bool
@@ -19,6 +21,7 @@ public final class RunIndexWriter: RunIndexView {
 
     func abandon() {
         isAbandoned = true
+        runInProgress = nil
         pending = PendingPuts(scope: reader.index.scope, readable: readable)
     }
 
@@ -62,31 +65,100 @@ public final class RunIndexWriter: RunIndexView {
         try reader.forEachEntry(withPrefix: prefix, pending: fresh, reverse: reverse, newerThan: floor, body)
     }
 
-    /// Stores the pending puts as one new run, merges runs as their weights require, and stores the
-    /// directory. It runs by itself before the transaction commits; a rebuild also calls it to bound
-    /// its memory.
-    public func flush() throws {
+    /// Stores the pending puts as one new run of `weight` flushes, merges runs as their weights
+    /// require, and stores the directory. It runs by itself before the transaction commits, with the
+    /// weight of one flush; a rebuild calls it to bound its memory, weighing each run as the flushes an
+    /// import of the same records would have made, so that later imports merge it when they would
+    /// have merged those. `weight` must be a power of the index's fan-in, which keeps the weights a
+    /// base-fan-in counter. A run begun by ``beginRun(weight:)`` is finished first.
+    public func flush(weight: UInt64 = 1) throws {
+        try finishRun()
+        try beginRun(weight: weight)
+        try finishRun()
+    }
+
+    /// Whether a run begun by ``beginRun(weight:)`` is still being written.
+    public var isWritingRun: Bool { runInProgress != nil }
+
+    /// Takes the pending puts as a new run of `weight` flushes (as ``flush(weight:)`` does), to be
+    /// written by ``continueRun(entries:)`` a few entries at a time, while new puts collect for the
+    /// next run: a rebuild writes a run between the batches it stores, rather than making the threads
+    /// that decode them wait for a whole run. A run still being written is finished first.
+    public func beginRun(weight: UInt64) throws {
+        precondition(Self.isPower(weight, of: reader.index.fanIn), "a run's weight is a power of the fan-in")
+        try finishRun()
         guard !pending.isEmpty, !isAbandoned else { return }
-        let index = reader.index
-        let txn = reader.txn
         var directory = reader.directory
         let id = directory.nextRunID
         directory.nextRunID += 1
         let recency = directory.nextRecency
         directory.nextRecency += 1
-        var output = RunOutput(index: index, txn: txn, run: id)
-        for entry in pending.sorted() { try output.append(entry.key, entry.value) }
-        let filter = try output.finish()
-        directory.runs.insert(RunDescriptor(id: id, recency: recency, weight: 1, entries: output.entries), at: 0)
-        var newRuns = [id: filter]
+        runInProgress = RunInProgress(
+            puts: pending, entries: pending.sortedMerge(),
+            output: RunOutput(index: reader.index, txn: reader.txn, run: id), directory: directory,
+            recency: recency, weight: weight)
+        pending = PendingPuts(scope: reader.index.scope, readable: readable)
+    }
+
+    /// Writes up to `count` more entries of the run being written, and stores it once they are all
+    /// written. Returns whether some are left.
+    public func continueRun(entries count: Int) throws -> Bool {
+        guard var run = runInProgress else { return false }
+        runInProgress = nil
+        var written = 0
+        while written < count, let entry = run.entries.next() {
+            try run.output.append(entry.key, entry.value)
+            written += 1
+        }
+        if written < count {
+            try store(run)
+        } else {
+            runInProgress = run
+        }
+        return runInProgress != nil
+    }
+
+    /// Writes what is left of the run being written, if any, and stores it.
+    public func finishRun() throws {
+        while try continueRun(entries: Int.max) {}
+    }
+
+    /// Stores a written run: its filter, its place in the directory, the merges its weight brings
+    /// about, the directory.
+    private func store(_ run: RunInProgress) throws {
+        var run = run
+        let index = reader.index
+        let txn = reader.txn
+        let filter = try run.output.finish()
+        run.directory.runs.insert(
+            RunDescriptor(id: run.output.run, recency: run.recency, weight: run.weight, entries: run.output.entries),
+            at: 0)
+        var newRuns = [run.output.run: filter]
         let merger = RunMerger(index: index, txn: txn)
-        while let group = Self.mergeableGroup(directory.runs, fanIn: index.fanIn) {
-            let merged = try merger.merge(group, in: &directory)
+        while let group = Self.mergeableGroup(run.directory.runs, fanIn: index.fanIn) {
+            let merged = try merger.merge(group, in: &run.directory)
             newRuns[merged.id] = merged.filter
         }
-        try txn.put(index.database, key: RunIndex.directoryKey, value: directory.encoded())
-        pending = PendingPuts(scope: index.scope, readable: readable)
-        try reader.reload(directory, newRuns: newRuns)
+        try txn.put(index.database, key: RunIndex.directoryKey, value: run.directory.encoded())
+        try reader.reload(run.directory, newRuns: newRuns)
+    }
+
+    /// The largest power of `fanIn` not above `flushes` (1 for none): the weight of a run that holds
+    /// about that many flushes' entries.
+    public static func weight(ofFlushes flushes: UInt64, fanIn: Int) -> UInt64 {
+        var weight: UInt64 = 1
+        while weight <= flushes / UInt64(fanIn) { weight *= UInt64(fanIn) }
+        return weight
+    }
+
+    static func isPower(_ weight: UInt64, of fanIn: Int) -> Bool {
+        var power: UInt64 = 1
+        while power < weight {
+            let (next, overflow) = power.multipliedReportingOverflow(by: UInt64(fanIn))
+            if overflow { return false }
+            power = next
+        }
+        return power == weight
     }
 
     /// The newest `fanIn` runs when they hold equally many flushes, else nil.
@@ -94,4 +166,15 @@ public final class RunIndexWriter: RunIndexView {
         guard runs.count >= fanIn, runs.prefix(fanIn).allSatisfy({ $0.weight == runs[0].weight }) else { return nil }
         return 0..<fanIn
     }
+}
+
+/// A run being written a few entries at a time: the puts it was taken from (whose arenas hold the
+/// bytes), their merge, where it has got to, and the directory it will be listed in.
+private struct RunInProgress {
+    let puts: PendingPuts
+    let entries: SortedMerge
+    var output: RunOutput
+    var directory: RunDirectory
+    let recency: UInt64
+    let weight: UInt64
 }

@@ -72,6 +72,13 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Whether ``pop()`` would return at once: an item is waiting, or the producer has finished.
+    var isReady: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !items.isEmpty || finished
+    }
+
     /// The next item, `nil` at the end; rethrows the producer's error.
     func pop() throws -> Element? {
         condition.lock()

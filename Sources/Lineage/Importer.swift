@@ -9,9 +9,10 @@ public struct AppendOptions: Sendable {
     /// happen, store nothing.
     public var dryRun = false
     /// Lines per durable write transaction (when neither atomic nor a dry run).
-    public var batchSize = 5_000
+    public var batchSize = Self.defaultBatchSize
+    public static let defaultBatchSize = 5_000
 
-    public init(atomic: Bool = false, dryRun: Bool = false, batchSize: Int = 5_000) {
+    public init(atomic: Bool = false, dryRun: Bool = false, batchSize: Int = Self.defaultBatchSize) {
         self.atomic = atomic
         self.dryRun = dryRun
         self.batchSize = max(1, batchSize)

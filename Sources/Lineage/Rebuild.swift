@@ -38,36 +38,113 @@ extension Ledger {
     /// deriving its entries needs only the records and the vault, which the replay does not change, so
     /// it runs on threads of their own, each in a read transaction of its own, batches ahead of this
     /// one. They also sort each batch's entries for the sorted-run projections, so that this thread
-    /// only merges sorted batches into one run each (at the end, or when memory's bound is reached).
+    /// only merges sorted batches into runs (when memory's bound is reached, and at the end).
+    ///
+    /// The runs are left as an import's flushes would leave them, not merged into one: each weighs
+    /// the flushes an import of its records would have made, and later imports merge it when they
+    /// would have merged those. Merging them all at the end read, rewrote and deleted every entry on
+    /// this thread alone, with the decoders done: a third of a million-record rebuild, to save a
+    /// query one seek per run (a few, below the fan-in, unless the ledger is many times larger).
     func replayProjections(
         in txn: Transaction, runEntries: Int = rebuildRunEntries, progress: (UInt64) -> Void
     ) throws -> UInt64 {
         try projections.empty(in: txn)
         // Nothing reads the projections back before the end: their puts need no index.
-        for index in [projections.provenance, projections.disclosures] { _ = try index.bulkWriter(in: txn) }
+        let indexes = [projections.provenance, projections.disclosures]
+        var runs = try indexes.map { RebuildRun(index: $0, writer: try $0.bulkWriter(in: txn)) }
         let size = try log.size(in: txn)
-        let replayed = try RecordDecoder.run(ledger: self, size: size, checking: false, sortingRunEntries: true) {
-            batch in
+        // A run is written while this thread waits for the decoders, a few thousand entries at a
+        // time: written at once, half a million entries kept them waiting for most of a second.
+        let writeSomeRun = {
+            var more = false
+            for run in runs where run.writer.isWritingRun {
+                more = try run.writer.continueRun(entries: Self.runEntriesWrittenWhileWaiting) || more
+            }
+            return more
+        }
+        let replayed = try RecordDecoder.run(
+            ledger: self, size: size, checking: false, sortingRunEntries: true, whileWaiting: writeSomeRun
+        ) { batch in
             for record in batch.records {
                 guard case .decoded(let entries, _) = record.outcome else { continue }
                 try projections.store(entries, in: txn)
             }
-            for (index, sorted) in [
-                (projections.provenance, batch.provenance), (projections.disclosures, batch.disclosures),
-            ] {
-                let writer = try index.writer(in: txn)
-                if let sorted { writer.adopt(sorted) }
-                if writer.pendingCount >= runEntries { try writer.flush() }
+            let replayedSoFar = batch.records.last.map { $0.sequence + 1 } ?? 0
+            for (position, sorted) in [batch.provenance, batch.disclosures].enumerated() {
+                if let sorted { runs[position].writer.adopt(sorted) }
+                runs[position].records += UInt64(batch.records.count)
+                if runs[position].writer.pendingCount >= runEntries
+                    || runs[position].isDueBeforeTheEnd(replayed: replayedSoFar, of: size, runEntries: runEntries)
+                {
+                    try runs[position].beginRun()
+                }
             }
-            progress(batch.records.last.map { $0.sequence + 1 } ?? 0)
+            progress(replayedSoFar)
         }
         guard replayed == size else {
             throw StoredEvent.Unreadable(description: "the replay read \(replayed) of \(size) records")
         }
-        try projections.provenance.compactFully(in: txn)
-        try projections.disclosures.compactFully(in: txn)
+        for position in runs.indices {
+            try runs[position].beginRun()
+            try runs[position].writer.finishRun()
+        }
         progress(size)
         return size
+    }
+
+    /// How many entries of a run are written each time the replay finds no decoded batch ready:
+    /// a few milliseconds' work, a fraction of a batch's decoding.
+    static let runEntriesWrittenWhileWaiting = 4_096
+}
+
+/// The run a rebuild is filling for one index, and the weight it will have.
+private struct RebuildRun {
+    let index: RunIndex
+    let writer: RunIndexWriter
+    /// Records replayed since the last run was begun.
+    var records: UInt64 = 0
+    /// The last run's weight: a newer run never weighs more, so that the runs, newest first, keep
+    /// the order of weights a base-fan-in counter has and merge as an import's do.
+    private var lastWeight = UInt64.max
+    private var hasBegunLastRun = false
+
+    init(index: RunIndex, writer: RunIndexWriter) {
+        self.index = index
+        self.writer = writer
+    }
+
+    /// Whether to begin a run before the last records are replayed (once): the run left pending at
+    /// the end is written after the decoders are done, by this thread alone, so the one before it
+    /// begins as soon as the records still to come would add no more than a quarter of what is
+    /// pending (at the rate this run has grown), and is written while the decoders finish. Not for a
+    /// few entries (a small ledger reads fastest from one run), nor while a run is being written.
+    mutating func isDueBeforeTheEnd(replayed: UInt64, of size: UInt64, runEntries: Int) -> Bool {
+        let pending = UInt64(writer.pendingCount)
+        guard !hasBegunLastRun, records > 0, pending >= runEntries / 8, !writer.isWritingRun else { return false }
+        let expected = Double(pending) / Double(records) * Double(size - replayed)
+        guard expected <= Double(pending) / 4 else { return false }
+        hasBegunLastRun = true
+        return true
+    }
+
+    /// Takes the pending puts as the next run (finishing the one before, if it is still being
+    /// written), weighed as the flushes an import of its records would have made.
+    mutating func beginRun() throws {
+        guard writer.pendingCount > 0 else { return }
+        let weight = Ledger.rebuildRunWeight(records: records, fanIn: index.fanIn, previous: lastWeight)
+        try writer.beginRun(weight: weight)
+        lastWeight = weight
+        records = 0
+    }
+}
+
+extension Ledger {
+    /// The weight of a rebuild's run of `records` records' entries: the flushes an import of them in
+    /// batches of the default size would have made, as a power of the fan-in, and no more than the
+    /// run before it (`previous`) weighs.
+    static func rebuildRunWeight(records: UInt64, fanIn: Int, previous: UInt64) -> UInt64 {
+        let flushes = records / UInt64(AppendOptions.defaultBatchSize)
+        return min(previous, RunIndexWriter.weight(ofFlushes: flushes, fanIn: fanIn))
     }
 }
 
@@ -152,9 +229,11 @@ final class RecordDecoder: @unchecked Sendable {
     /// sealed value authenticating. With `sortingRunEntries`, each batch's provenance and disclosure
     /// entries come sorted, beside its records (``DecodedBatch``). Returns the number of records
     /// handed over. A batch is freed by the thread that decoded it, after `body` is done with it.
+    /// While the next batch is not ready, `whileWaiting` is called for as long as it returns true
+    /// (it has done some work of its own, and has more).
     static func run(
         ledger: Ledger, size: UInt64, checking: Bool, sortingRunEntries: Bool = false,
-        _ body: (DecodedBatch) throws -> Void
+        whileWaiting: () throws -> Bool = { false }, _ body: (DecodedBatch) throws -> Void
     ) throws -> UInt64 {
         let decoders = (0..<workers).map {
             RecordDecoder(
@@ -175,10 +254,13 @@ final class RecordDecoder: @unchecked Sendable {
         var handed: UInt64 = 0
         // Batch k comes from decoder k mod workers; the first that has none marks the end.
         var next = 0
-        while let batch = try decoders[next % workers].queue.pop() {
+        while true {
+            let queue = decoders[next % workers].queue
+            while !queue.isReady, try whileWaiting() {}
+            guard let batch = try queue.pop() else { break }
             try body(batch)
             handed += UInt64(batch.records.count)
-            decoders[next % workers].queue.recycle(consume batch)
+            queue.recycle(consume batch)
             next += 1
         }
         return handed

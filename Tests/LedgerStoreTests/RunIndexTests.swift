@@ -332,6 +332,61 @@ struct RunIndexTests {
         }
     }
 
+    @Test("runs written a few entries at a time, while new puts collect, store what one flush would")
+    func runsWrittenInSteps() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path, fanIn: 4)
+            var random = SplitMix64(seed: 12)
+            var model: [[UInt8]: [UInt8]] = [:]
+            var weights: [UInt64] = []
+            try fixture.environment.write { txn in
+                let writer = try fixture.index.bulkWriter(in: txn)
+                for round in 0..<9 {
+                    // Adopted lists and loose puts, with keys repeated within and across rounds.
+                    for part in 0..<3 {
+                        let sorted = SortedPuts()
+                        for _ in 0..<300 {
+                            let k = key(subject: Int(random.next() % 40), suffix: Int(random.next() % 30))
+                            let v = Array("v\(round).\(part) \(random.next() % 100)".utf8)
+                            sorted.put(k, v)
+                            model[k] = v
+                        }
+                        sorted.sort()
+                        writer.adopt(sorted)
+                        // The run begun before is written a little after each list.
+                        _ = try writer.continueRun(entries: Int(random.next() % 200))
+                    }
+                    // Weights that fall, then stay: 16, 16, 4, 4, 4, 4, 1, 1, 1 (fan-in 4).
+                    let weight: UInt64 = round < 2 ? 16 : round < 6 ? 4 : 1
+                    try writer.beginRun(weight: weight)
+                    weights.insert(weight, at: 0)
+                    #expect(writer.isWritingRun)
+                }
+                while try writer.continueRun(entries: 97) {}
+                #expect(!writer.isWritingRun)
+            }
+            try fixture.environment.read { txn in
+                let runs = try fixture.index.runs(in: txn)
+                // Four runs of weight 4 merged into one of 16 when the fourth was stored; the three
+                // runs of weight 16 stay apart (only the newest four are ever merged).
+                #expect(runs.map(\.weight) == [1, 1, 1, 16, 16, 16])
+                let reader = try fixture.index.reader(in: txn)
+                for (k, v) in model { #expect(try reader.get(k) == v) }
+                let stored = try fixture.index.scanChecking(in: txn) { _, _ in }
+                #expect(UInt64(model.count) <= stored)
+                try fixture.index.checkDirectory(in: txn)
+            }
+        }
+    }
+
+    @Test("a run's weight for a number of flushes is the largest power of the fan-in not above it")
+    func weightsOfFlushes() {
+        let cases: [(UInt64, UInt64)] = [(0, 1), (1, 1), (7, 1), (8, 8), (63, 8), (64, 64), (200, 64), (512, 512)]
+        for (flushes, weight) in cases { #expect(RunIndexWriter.weight(ofFlushes: flushes, fanIn: 8) == weight) }
+        #expect(RunIndexWriter.isPower(1, of: 8) && RunIndexWriter.isPower(64, of: 8))
+        #expect(!RunIndexWriter.isPower(0, of: 8) && !RunIndexWriter.isPower(32, of: 8))
+    }
+
     @Test("two-part filters: scans by subject or by subject and field find every entry, and skip runs")
     func twoPartFilters() throws {
         try withTemporaryDirectory { path in

@@ -109,6 +109,16 @@ struct ScenarioTests {
         #expect(try ledger.lookup(personalIdentityCode: "not a code").isEmpty)
     }
 
+    @Test("a rebuild's run weighs the flushes an import of its records would make, never more than the run before")
+    func rebuildRunWeights() {
+        let batch = UInt64(AppendOptions.defaultBatchSize)
+        #expect(Ledger.rebuildRunWeight(records: 100, fanIn: 8, previous: .max) == 1)
+        #expect(Ledger.rebuildRunWeight(records: 8 * batch, fanIn: 8, previous: .max) == 8)
+        #expect(Ledger.rebuildRunWeight(records: 440_000, fanIn: 8, previous: .max) == 64)
+        #expect(Ledger.rebuildRunWeight(records: 600_000, fanIn: 8, previous: 64) == 64)
+        #expect(Ledger.rebuildRunWeight(records: 5_000_000, fanIn: 8, previous: 8) == 8)
+    }
+
     @Test func rebuildReplaysTheProjectionsExactly() throws {
         let (directory, ledger) = try load()
         defer { _ = directory }
