@@ -154,65 +154,19 @@ struct LogVerifier {
         // The levels this range completes a node of: up to the highest whose node fits in it.
         let width = range.upperBound - range.lowerBound
         let levels = min(top, 63 - width.leadingZeroBitCount) + 1
-        let hasher = SHA256Hasher()
-        // Per level below the top, the left child waiting for its right sibling; after them, the node
-        // being climbed: 0x01 ‖ left ‖ right, hashed in place.
-        let lefts = UnsafeMutableRawBufferPointer.allocate(byteCount: levels * Digest.byteCount, alignment: 8)
-        let input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 + 2 * Digest.byteCount, alignment: 8)
-        let digest = UnsafeMutableRawBufferPointer.allocate(byteCount: Digest.byteCount, alignment: 8)
-        defer {
-            lefts.deallocate()
-            input.deallocate()
-            digest.deallocate()
-        }
-        input[0] = MerkleHashing.nodePrefix[0]
-        let nothing = UnsafeRawBufferPointer(start: nil, count: 0)
+        let climber = LeafClimber(levels: levels, inspector: inspector)
         return try txn.withCursor(log.records) { records in
             try withNodeCursors(levels, log, txn) { nodeCursors in
                 var expected = range.lowerBound
                 var first = true
                 while expected < range.upperBound {
-                    let body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Damage? = { key, value in
-                        guard key.count == 8, let sequence = BigEndian.uint64(key) else {
-                            return Damage(sequence: expected, problem: "a record key is not an 8-byte sequence number")
-                        }
-                        if sequence != expected {
-                            return Damage(sequence: expected, problem: "record \(expected) is missing")
-                        }
-                        try MerkleHashing.leafPrefix.withUnsafeBytes { try hasher.digest($0, value, into: digest) }
-                        if let problem = try nodeCursors[0].compare(UnsafeRawBufferPointer(digest), index: sequence) {
-                            return Damage(sequence: sequence, problem: problem)
-                        }
-                        if let problem = inspector?.inspect(sequence: sequence, record: value) {
-                            return Damage(sequence: sequence, problem: problem)
-                        }
-                        // Climb while the node just checked is a right child: its parent is complete.
-                        var index = sequence
-                        var level = 0
-                        while level + 1 < levels {
-                            let left = lefts.baseAddress! + level * Digest.byteCount
-                            guard index & 1 == 1 else {
-                                left.copyMemory(from: digest.baseAddress!, byteCount: Digest.byteCount)
-                                break
-                            }
-                            (input.baseAddress! + 1).copyMemory(from: left, byteCount: Digest.byteCount)
-                            (input.baseAddress! + 1 + Digest.byteCount).copyMemory(
-                                from: digest.baseAddress!, byteCount: Digest.byteCount)
-                            try hasher.digest(UnsafeRawBufferPointer(input), nothing, into: digest)
-                            index >>= 1
-                            level += 1
-                            if let problem = try nodeCursors[level].compare(
-                                UnsafeRawBufferPointer(digest), index: index)
-                            {
-                                return Damage(sequence: sequence, problem: problem)
-                            }
-                        }
-                        return nil
-                    }
+                    // Closure literals, not a closure value: nothing is allocated per record.
                     let outcome: Damage?? =
                         first
-                        ? try records.withEntry(atLeast: BigEndian.bytes(expected), body)
-                        : try records.withEntry(.next, body)
+                        ? try records.withEntry(atLeast: BigEndian.bytes(expected)) {
+                            try climber.check($0, $1, expected: expected, &nodeCursors)
+                        }
+                        : try records.withEntry(.next) { try climber.check($0, $1, expected: expected, &nodeCursors) }
                     first = false
                     guard let outcome else {
                         return Damage(sequence: expected, problem: "record \(expected) is missing")
@@ -307,6 +261,77 @@ private final class ParallelResults: @unchecked Sendable {
 }
 
 /// Walks one level of the stored tree in index order, expecting every index in turn.
+/// One verifying thread's leaf hashing and climb: each record's leaf against the stored leaf, then
+/// every node it completes against the stored node, with the left children waiting, one per level.
+private final class LeafClimber {
+    private let levels: Int
+    private let inspector: (any RecordInspector)?
+    private let hasher = SHA256Hasher()
+    private let leafPrefix = MerkleHashing.leafPrefix
+    /// Per level below the top, the left child waiting for its right sibling.
+    private let lefts: UnsafeMutableRawBufferPointer
+    /// The node being climbed: 0x01 ‖ left ‖ right, hashed in place.
+    private let input: UnsafeMutableRawBufferPointer
+    private let digest: UnsafeMutableRawBufferPointer
+
+    init(levels: Int, inspector: (any RecordInspector)?) {
+        self.levels = levels
+        self.inspector = inspector
+        lefts = UnsafeMutableRawBufferPointer.allocate(byteCount: levels * Digest.byteCount, alignment: 8)
+        input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 + 2 * Digest.byteCount, alignment: 8)
+        digest = UnsafeMutableRawBufferPointer.allocate(byteCount: Digest.byteCount, alignment: 8)
+        input[0] = MerkleHashing.nodePrefix[0]
+    }
+
+    deinit {
+        lefts.deallocate()
+        input.deallocate()
+        digest.deallocate()
+    }
+
+    /// The damage the record stored under `key`, expected to be record `expected`, shows: in its
+    /// key, its leaf, what the inspector finds, or a node it completes. Nil when there is none.
+    func check(
+        _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, expected: UInt64,
+        _ nodeCursors: inout [NodeCursor]
+    ) throws -> LogVerifier.Damage? {
+        guard key.count == 8, let sequence = BigEndian.uint64(key) else {
+            return LogVerifier.Damage(sequence: expected, problem: "a record key is not an 8-byte sequence number")
+        }
+        if sequence != expected {
+            return LogVerifier.Damage(sequence: expected, problem: "record \(expected) is missing")
+        }
+        try leafPrefix.withUnsafeBytes { try hasher.digest($0, value, into: digest) }
+        if let problem = try nodeCursors[0].compare(UnsafeRawBufferPointer(digest), index: sequence) {
+            return LogVerifier.Damage(sequence: sequence, problem: problem)
+        }
+        if let problem = inspector?.inspect(sequence: sequence, record: value) {
+            return LogVerifier.Damage(sequence: sequence, problem: problem)
+        }
+        // Climb while the node just checked is a right child: its parent is complete.
+        let nothing = UnsafeRawBufferPointer(start: nil, count: 0)
+        var index = sequence
+        var level = 0
+        while level + 1 < levels {
+            let left = lefts.baseAddress! + level * Digest.byteCount
+            guard index & 1 == 1 else {
+                left.copyMemory(from: digest.baseAddress!, byteCount: Digest.byteCount)
+                break
+            }
+            (input.baseAddress! + 1).copyMemory(from: left, byteCount: Digest.byteCount)
+            (input.baseAddress! + 1 + Digest.byteCount).copyMemory(
+                from: digest.baseAddress!, byteCount: Digest.byteCount)
+            try hasher.digest(UnsafeRawBufferPointer(input), nothing, into: digest)
+            index >>= 1
+            level += 1
+            if let problem = try nodeCursors[level].compare(UnsafeRawBufferPointer(digest), index: index) {
+                return LogVerifier.Damage(sequence: sequence, problem: problem)
+            }
+        }
+        return nil
+    }
+}
+
 private struct NodeCursor {
     let cursor: Cursor
     let level: Int
@@ -324,19 +349,19 @@ private struct NodeCursor {
     /// entry is not that node (it is missing).
     private mutating func advance<T>(to index: UInt64, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
         for byte in 0..<8 { expectedKey[1 + byte] = UInt8(truncatingIfNeeded: index >> (8 * (7 - UInt64(byte)))) }
-        let expected = expectedKey
-        let found: T?? =
-            started
-            ? try cursor.withEntry(.next) { key, value in Self.equal(key, expected) ? try body(value) : nil }
-            : try cursor.withEntry(atLeast: expected) { key, value in
-                Self.equal(key, expected) ? try body(value) : nil
+        let found: T??
+        if started {
+            found = try expectedKey.withUnsafeBytes { expected in
+                try cursor.withEntry(.next) { key, value in Self.equal(key, expected) ? try body(value) : nil }
             }
+        } else {
+            let expected = expectedKey
+            found = try cursor.withEntry(atLeast: expected) { key, value in
+                expected.withUnsafeBytes { Self.equal(key, $0) } ? try body(value) : nil
+            }
+        }
         started = true
         return found ?? nil
-    }
-
-    private static func equal(_ stored: UnsafeRawBufferPointer, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { equal(stored, $0) }
     }
 
     private static func equal(_ stored: UnsafeRawBufferPointer, _ bytes: UnsafeRawBufferPointer) -> Bool {

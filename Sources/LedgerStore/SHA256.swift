@@ -38,6 +38,9 @@ struct SHA256Algorithm: @unchecked Sendable {
 /// The corresponding C functions are `EVP_DigestInit_ex2`, `EVP_DigestUpdate` and `EVP_DigestFinal_ex`.
 public final class SHA256Hasher {
     private let context: OpaquePointer
+    /// The shared algorithm, held here: reading the global at every digest went through its lazy
+    /// initialisation check each time.
+    private let md = SHA256Algorithm.shared.md
 
     public init() {
         guard let context = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new: out of memory") }
@@ -48,7 +51,7 @@ public final class SHA256Hasher {
 
     /// The digest of the concatenation of `parts`.
     public func digest(_ parts: UnsafeRawBufferPointer...) throws -> Digest {
-        try checkCrypto(EVP_DigestInit_ex2(context, SHA256Algorithm.shared.md, nil), "EVP_DigestInit_ex2")
+        try checkCrypto(EVP_DigestInit_ex2(context, md, nil), "EVP_DigestInit_ex2")
         for part in parts where part.count > 0 {
             try checkCrypto(EVP_DigestUpdate(context, part.baseAddress, part.count), "EVP_DigestUpdate")
         }
@@ -61,7 +64,7 @@ public final class SHA256Hasher {
     /// The digest of `first ‖ second`, without the array a variadic call allocates; the Merkle
     /// hashes call this once or twice per record.
     public func digest(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) throws -> Digest {
-        try checkCrypto(EVP_DigestInit_ex2(context, SHA256Algorithm.shared.md, nil), "EVP_DigestInit_ex2")
+        try checkCrypto(EVP_DigestInit_ex2(context, md, nil), "EVP_DigestInit_ex2")
         try checkCrypto(EVP_DigestUpdate(context, first.baseAddress, first.count), "EVP_DigestUpdate")
         try checkCrypto(EVP_DigestUpdate(context, second.baseAddress, second.count), "EVP_DigestUpdate")
         var out = [UInt8](repeating: 0, count: Digest.byteCount)
@@ -76,7 +79,7 @@ public final class SHA256Hasher {
         _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer
     ) throws {
         precondition(out.count >= Digest.byteCount)
-        try checkCrypto(EVP_DigestInit_ex2(context, SHA256Algorithm.shared.md, nil), "EVP_DigestInit_ex2")
+        try checkCrypto(EVP_DigestInit_ex2(context, md, nil), "EVP_DigestInit_ex2")
         try checkCrypto(EVP_DigestUpdate(context, first.baseAddress, first.count), "EVP_DigestUpdate")
         if second.count > 0 {
             try checkCrypto(EVP_DigestUpdate(context, second.baseAddress, second.count), "EVP_DigestUpdate")

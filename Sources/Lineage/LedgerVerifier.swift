@@ -237,20 +237,29 @@ final class RecordTally: RecordInspector, @unchecked Sendable {
     private(set) var disclosures: UInt64 = 0
     private(set) var registrations: UInt64 = 0
 
-    /// The event types as bytes, to compare with a record's without building a string.
-    private static let typeCodes = DomainEvent.types.map { Array($0.utf8) }
-    private static let ingested = typeCodes.firstIndex(of: Array("data.ingested".utf8))!
-    private static let disclosed = typeCodes.firstIndex(of: Array("data.disclosed".utf8))!
-    private static let registered = typeCodes.firstIndex(of: Array("party.registered".utf8))!
+    /// The event types as bytes, to compare with a record's without building a string; held by
+    /// each tally, since reading a global goes through its lazy initialisation check every time.
+    private let typeCodes = DomainEvent.types.map { Array($0.utf8) }
+    private let ingested: Int
+    private let disclosed: Int
+    private let registered: Int
 
-    init() {}
-
-    /// The index in ``typeCodes`` of the type `bytes` spell, compared in place.
-    private static func typeIndex(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        typeCodes.firstIndex { code in code.withUnsafeBytes { compareBytes($0, bytes) == 0 } }
+    init() {
+        ingested = typeCodes.firstIndex(of: Array("data.ingested".utf8))!
+        disclosed = typeCodes.firstIndex(of: Array("data.disclosed".utf8))!
+        registered = typeCodes.firstIndex(of: Array("party.registered".utf8))!
     }
 
-    init(merging tallies: [RecordTally]) {
+    /// The index in ``typeCodes`` of the type `bytes` spell, compared in place (the length first).
+    private func typeIndex(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        for (index, code) in typeCodes.enumerated() where code.count == bytes.count {
+            if code.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) }) == 0 { return index }
+        }
+        return nil
+    }
+
+    convenience init(merging tallies: [RecordTally]) {
+        self.init()
         for tally in tallies {
             records += tally.records
             ingestedItems += tally.ingestedItems
@@ -263,20 +272,20 @@ final class RecordTally: RecordInspector, @unchecked Sendable {
         guard let framing = EventRecord.Framing(record) else {
             return "record \(sequence) is not a well-formed version-\(EventRecord.formatVersion) record"
         }
-        guard let type = framing.eventType.flatMap(Self.typeIndex) else {
+        guard let type = framing.eventType.flatMap(typeIndex) else {
             return "record \(sequence) does not end with a known event type"
         }
-        guard (framing.resolvedVersions > 0) == (type == Self.disclosed) else {
+        guard (framing.resolvedVersions > 0) == (type == disclosed) else {
             return "record \(sequence)'s resolution section does not match its event"
         }
-        guard framing.sealedValues == 0 || type == Self.ingested else {
+        guard framing.sealedValues == 0 || type == ingested else {
             return "record \(sequence) seals values, which only an ingestion carries"
         }
         records += 1
         switch type {
-        case Self.ingested: ingestedItems += UInt64(framing.sealedValues)
-        case Self.disclosed: disclosures += 1
-        case Self.registered: registrations += 1
+        case ingested: ingestedItems += UInt64(framing.sealedValues)
+        case disclosed: disclosures += 1
+        case registered: registrations += 1
         default: break
         }
         return nil
