@@ -5,9 +5,15 @@ import CLMDB
 public struct Cursor {
     let handle: OpaquePointer
     let database: Database
-    // unowned(unsafe): a cursor lives inside `withCursor`, which its transaction outlives, and the
-    // checked kind cost a strong retain and release at every move (a few percent of `verify`).
-    unowned(unsafe) let transaction: Transaction
+    /// Unretained: a cursor lives inside `withCursor`, which its transaction outlives. A strong or
+    /// unowned reference cost a retain and a release at every move (a few percent of `verify`).
+    private let transaction: Unmanaged<Transaction>
+
+    init(handle: OpaquePointer, database: Database, transaction: Transaction) {
+        self.handle = handle
+        self.database = database
+        self.transaction = Unmanaged.passUnretained(transaction)
+    }
 
     /// One stored entry, copied out of the map.
     public struct Entry: Equatable, Sendable {
@@ -67,7 +73,7 @@ public struct Cursor {
         _ k: inout MDB_val, _ v: inout MDB_val, _ op: MDB_cursor_op,
         _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> T
     ) throws -> T? {
-        transaction.countRead()
+        transaction._withUnsafeGuaranteedRef { $0.countRead() }
         let code = mdb_cursor_get(handle, &k, &v, op)
         if code == MDB_NOTFOUND { return nil }
         try check(code, "mdb_cursor_get(\(database.name))")
@@ -83,7 +89,7 @@ public struct Cursor {
     }
 
     private func position(_ k: inout MDB_val, _ v: inout MDB_val, _ op: MDB_cursor_op) throws -> Entry? {
-        transaction.countRead()
+        transaction._withUnsafeGuaranteedRef { $0.countRead() }
         let code = mdb_cursor_get(handle, &k, &v, op)
         if code == MDB_NOTFOUND { return nil }
         try check(code, "mdb_cursor_get(\(database.name))")

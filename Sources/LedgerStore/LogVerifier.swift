@@ -1,3 +1,4 @@
+import CLMDB
 import Foundation
 
 /// The outcome of recomputing the log.
@@ -268,6 +269,8 @@ private final class LeafClimber {
     private let inspector: (any RecordInspector)?
     private let hasher = SHA256Hasher()
     private let leafPrefix = MerkleHashing.leafPrefix
+    /// About two records: the next one and its node header, with room for a longer one.
+    private static let prefetchBytes = 768
     /// Per level below the top, the left child waiting for its right sibling.
     private let lefts: UnsafeMutableRawBufferPointer
     /// The node being climbed: 0x01 ‖ left ‖ right, hashed in place.
@@ -301,6 +304,8 @@ private final class LeafClimber {
         if sequence != expected {
             return LogVerifier.Damage(sequence: expected, problem: "record \(expected) is missing")
         }
+        // The next record most likely lies just below this one, in the same page.
+        if let start = value.baseAddress { lineage_prefetch_below(start, Self.prefetchBytes) }
         try leafPrefix.withUnsafeBytes { try hasher.digest($0, value, into: digest) }
         if let problem = try nodeCursors[0].compare(UnsafeRawBufferPointer(digest), index: sequence) {
             return LogVerifier.Damage(sequence: sequence, problem: problem)
