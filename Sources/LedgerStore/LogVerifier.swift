@@ -261,7 +261,6 @@ private final class ParallelResults: @unchecked Sendable {
     }
 }
 
-/// Walks one level of the stored tree in index order, expecting every index in turn.
 /// One verifying thread's leaf hashing and climb: each record's leaf against the stored leaf, then
 /// every node it completes against the stored node, with the left children waiting, one per level.
 private final class LeafClimber {
@@ -337,6 +336,7 @@ private final class LeafClimber {
     }
 }
 
+/// Walks one level of the stored tree in index order, expecting every index in turn.
 private struct NodeCursor {
     let cursor: Cursor
     let level: Int

@@ -4,7 +4,8 @@ public struct RunDescriptor: Equatable, Sendable {
     public let id: UInt32
     /// Larger is newer. Where two runs hold the same key, the newer one's value is the index's.
     public let recency: UInt64
-    /// How many flushes the run holds: 1 for a flushed run, the sum of its inputs' for a merged one.
+    /// How many flushes the run holds: 1 for a flushed run, the sum of its inputs' for a merged one,
+    /// and for a rebuild's run the power of `fanIn` it was weighed at (``RunIndexWriter/flush(weight:)``).
     /// The newest `fanIn` runs are merged when their weights are equal, which makes the weights a
     /// base-`fanIn` counter of flushes whatever their sizes: at most `fanIn` − 1 runs of each weight,
     /// and every entry rewritten once per digit.

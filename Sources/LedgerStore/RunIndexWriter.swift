@@ -67,10 +67,10 @@ public final class RunIndexWriter: RunIndexView {
 
     /// Stores the pending puts as one new run of `weight` flushes, merges runs as their weights
     /// require, and stores the directory. It runs by itself before the transaction commits, with the
-    /// weight of one flush; a rebuild calls it to bound its memory, weighing each run as the flushes an
-    /// import of the same records would have made, so that later imports merge it when they would
-    /// have merged those. `weight` must be a power of the index's fan-in, which keeps the weights a
-    /// base-fan-in counter. A run begun by ``beginRun(weight:)`` is finished first.
+    /// weight of one flush. A rebuild's runs (``beginRun(weight:)``) weigh the flushes an import of
+    /// the same records would have made, so that later imports merge them when they would have merged
+    /// those. `weight` must be a power of the index's fan-in, which keeps the weights a base-fan-in
+    /// counter. A run begun by ``beginRun(weight:)`` is finished first.
     public func flush(weight: UInt64 = 1) throws {
         try finishRun()
         try beginRun(weight: weight)
@@ -101,7 +101,8 @@ public final class RunIndexWriter: RunIndexView {
     }
 
     /// Writes up to `count` more entries of the run being written, and stores it once they are all
-    /// written. Returns whether some are left.
+    /// written. Returns whether the run is still being written (it is stored at the first call that
+    /// finds nothing left).
     public func continueRun(entries count: Int) throws -> Bool {
         guard var run = runInProgress else { return false }
         runInProgress = nil

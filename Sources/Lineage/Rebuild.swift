@@ -14,7 +14,8 @@ extension Ledger {
     @discardableResult
     func rebuildProjections(runEntries: Int, progress: (UInt64) -> Void = { _ in }) throws -> UInt64 {
         // The old projections' pages stay until the commit, the new ones are written beside them (and
-        // their runs merged): room for twice what they hold now, so that the map never fills halfway.
+        // merged, when eight runs weigh the same): room for twice what they hold now, so that the map
+        // never fills halfway.
         let projectionBytes = try environment.read { txn in
             try projections.all.reduce(0) { $0 + (try txn.statistics($1).bytes) }
         }
