@@ -19,6 +19,9 @@ public final class RunIndexWriter: RunIndexView {
 
     public var pendingCount: Int { pending.count }
 
+    /// Drops the pending puts and a run still being written. Only for ``RunIndex/empty(in:)``, which
+    /// then empties the database (a half-written run's entries with the rest), and
+    /// ``RunIndex/compactFully(in:)``, which flushes first.
     func abandon() {
         isAbandoned = true
         runInProgress = nil
@@ -73,7 +76,7 @@ public final class RunIndexWriter: RunIndexView {
     /// counter. A run begun by ``beginRun(weight:)`` is finished first.
     public func flush(weight: UInt64 = 1) throws {
         try finishRun()
-        try beginRun(weight: weight)
+        try takeRun(weight: weight)
         try finishRun()
     }
 
@@ -83,8 +86,15 @@ public final class RunIndexWriter: RunIndexView {
     /// Takes the pending puts as a new run of `weight` flushes (as ``flush(weight:)`` does), to be
     /// written by ``continueRun(entries:)`` a few entries at a time, while new puts collect for the
     /// next run: a rebuild writes a run between the batches it stores, rather than making the threads
-    /// that decode them wait for a whole run. A run still being written is finished first.
+    /// that decode them wait for a whole run. A run still being written is finished first. Only for a
+    /// bulk writer (``RunIndex/bulkWriter(in:)``): until the run is stored, its entries are neither
+    /// pending nor stored, so a read would miss them.
     public func beginRun(weight: UInt64) throws {
+        precondition(!readable, "only a bulk writer, whose puts are not read back, writes a run in steps")
+        try takeRun(weight: weight)
+    }
+
+    private func takeRun(weight: UInt64) throws {
         precondition(Self.isPower(weight, of: reader.index.fanIn), "a run's weight is a power of the fan-in")
         try finishRun()
         guard !pending.isEmpty, !isAbandoned else { return }

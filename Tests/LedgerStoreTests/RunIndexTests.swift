@@ -339,9 +339,12 @@ struct RunIndexTests {
             var random = SplitMix64(seed: 12)
             var model: [[UInt8]: [UInt8]] = [:]
             var weights: [UInt64] = []
+            // The distinct keys each round put: a run holds each key once.
+            var roundKeys: [Set<[UInt8]>] = []
             try fixture.environment.write { txn in
                 let writer = try fixture.index.bulkWriter(in: txn)
                 for round in 0..<9 {
+                    roundKeys.append([])
                     // Adopted lists and loose puts, with keys repeated within and across rounds.
                     for part in 0..<3 {
                         let sorted = SortedPuts()
@@ -350,6 +353,7 @@ struct RunIndexTests {
                             let v = Array("v\(round).\(part) \(random.next() % 100)".utf8)
                             sorted.put(k, v)
                             model[k] = v
+                            roundKeys[round].insert(k)
                         }
                         sorted.sort()
                         writer.adopt(sorted)
@@ -370,10 +374,104 @@ struct RunIndexTests {
                 // Four runs of weight 4 merged into one of 16 when the fourth was stored; the three
                 // runs of weight 16 stay apart (only the newest four are ever merged).
                 #expect(runs.map(\.weight) == [1, 1, 1, 16, 16, 16])
+                // Newest first: rounds 8, 7, 6; the merge of rounds 2 to 5; rounds 1 and 0.
+                let merged = roundKeys[2...5].reduce(into: Set<[UInt8]>()) { $0.formUnion($1) }
+                let expected =
+                    [8, 7, 6].map { roundKeys[$0].count } + [merged.count] + [1, 0].map { roundKeys[$0].count }
+                #expect(runs.map { Int($0.entries) } == expected)
                 let reader = try fixture.index.reader(in: txn)
                 for (k, v) in model { #expect(try reader.get(k) == v) }
                 let stored = try fixture.index.scanChecking(in: txn) { _, _ in }
                 #expect(UInt64(model.count) <= stored)
+                try fixture.index.checkDirectory(in: txn)
+            }
+        }
+    }
+
+    /// A bulk writer holding `count` keys of subject 1, of which a run has been begun and partly
+    /// written when `body` runs.
+    private func withRunHalfWritten(
+        _ fixture: RunIndexFixture, keys count: Int, _ body: (Transaction, RunIndexWriter) throws -> Void
+    ) throws {
+        try fixture.environment.write { txn in
+            let writer = try fixture.index.bulkWriter(in: txn)
+            for suffix in 0..<count { writer.put(key(subject: 1, suffix: suffix), [UInt8(suffix % 251)]) }
+            try writer.beginRun(weight: 1)
+            #expect(try writer.continueRun(entries: count / 2))
+            try body(txn, writer)
+        }
+    }
+
+    @Test("a run still being written at commit is finished and stored by the commit")
+    func runFinishedByCommit() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path)
+            try withRunHalfWritten(fixture, keys: 500) { _, writer in #expect(writer.isWritingRun) }
+            try fixture.environment.read { txn in
+                let runs = try fixture.index.runs(in: txn)
+                #expect(runs.map(\.entries) == [500])
+                let reader = try fixture.index.reader(in: txn)
+                for suffix in [0, 249, 250, 499] {
+                    #expect(try reader.get(key(subject: 1, suffix: suffix)) == [UInt8(suffix % 251)])
+                }
+                try fixture.index.checkDirectory(in: txn)
+            }
+        }
+    }
+
+    @Test("continueRun given exactly the entries left stores the run at the next call, not before")
+    func runStoredWhenNothingIsLeft() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path)
+            try fixture.environment.write { txn in
+                let writer = try fixture.index.bulkWriter(in: txn)
+                for suffix in 0..<10 { writer.put(key(subject: 2, suffix: suffix), [1]) }
+                try writer.beginRun(weight: 1)
+                #expect(try writer.continueRun(entries: 10))
+                #expect(try fixture.index.runs(in: txn).isEmpty)
+                #expect(try !writer.continueRun(entries: 10))
+                #expect(try fixture.index.runs(in: txn).map(\.entries) == [10])
+                #expect(try !writer.continueRun(entries: 10))
+            }
+        }
+    }
+
+    @Test("emptying the index while a run is half written leaves an empty, whole index")
+    func emptyWhileWritingRun() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path)
+            try withRunHalfWritten(fixture, keys: 400) { txn, _ in try fixture.index.empty(in: txn) }
+            try fixture.environment.read { txn throws in
+                #expect(try fixture.index.runs(in: txn).isEmpty)
+                #expect(try fixture.index.checkDirectory(in: txn) == 0)
+                #expect(try fixture.index.reader(in: txn).get(key(subject: 1, suffix: 0)) == nil)
+            }
+            // The run numbers carry on: a new run is not mistaken for the dropped one.
+            try fixture.environment.write { txn in
+                try fixture.index.writer(in: txn).put(key(subject: 3, suffix: 0), [9])
+            }
+            try fixture.environment.read { txn throws in
+                #expect(try fixture.index.reader(in: txn).get(key(subject: 3, suffix: 0)) == [9])
+                #expect(try fixture.index.checkDirectory(in: txn) == 1)
+            }
+        }
+    }
+
+    @Test("compacting fully while a run is half written keeps every entry, in one run")
+    func compactWhileWritingRun() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path)
+            try fixture.environment.write { txn in
+                try fixture.index.writer(in: txn).put(key(subject: 0, suffix: 0), [7])
+            }
+            try withRunHalfWritten(fixture, keys: 300) { txn, _ in try fixture.index.compactFully(in: txn) }
+            try fixture.environment.read { txn in
+                #expect(try fixture.index.runs(in: txn).map(\.entries) == [301])
+                let reader = try fixture.index.reader(in: txn)
+                #expect(try reader.get(key(subject: 0, suffix: 0)) == [7])
+                for suffix in 0..<300 {
+                    #expect(try reader.get(key(subject: 1, suffix: suffix)) == [UInt8(suffix % 251)])
+                }
                 try fixture.index.checkDirectory(in: txn)
             }
         }
