@@ -1,12 +1,14 @@
 import CLMDB
 
-/// A position in one database, valid only inside ``Transaction/withCursor(_:_:)``.
+/// A position in one database, valid only inside ``Transaction/withCursor(_:_:)``, or while its
+/// transaction lasts for one the transaction keeps (`Transaction.sharedCursor(_:)`).
 /// Every move returns a copy of the entry it lands on, or `nil` past either end.
 public struct Cursor {
     let handle: OpaquePointer
     let database: Database
-    /// Unretained: a cursor lives inside `withCursor`, which its transaction outlives. A strong or
-    /// unowned reference cost a retain and a release at every move (a few percent of `verify`).
+    /// Unretained: a cursor lives inside `withCursor`, which its transaction outlives, or is kept by
+    /// the transaction itself (a shared cursor, which a strong reference would make a cycle). A strong
+    /// or unowned reference cost a retain and a release at every move (a few percent of `verify`).
     private let transaction: Unmanaged<Transaction>
 
     init(handle: OpaquePointer, database: Database, transaction: Transaction) {

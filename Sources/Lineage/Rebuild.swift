@@ -1,6 +1,17 @@
 import Foundation
 
 extension Ledger {
+    /// Whether a rebuild's run that has taken `records` records, and holds `pending` entries, is
+    /// begun now, with `remaining` records still to replay. The run left pending at the end is
+    /// written after the decoders are done, by the writer alone; so the one before it begins as soon
+    /// as the records to come would add no more than a quarter of what is pending (at the rate this
+    /// run has grown: no more than a quarter of its records), and is written while the decoders
+    /// finish. Not for a few entries (under an eighth of a run): a small ledger reads fastest from
+    /// one run.
+    static func isLastButOneRunDue(records: UInt64, remaining: UInt64, pending: Int, runEntries: Int) -> Bool {
+        records > 0 && pending >= runEntries / 8 && remaining <= records / 4
+    }
+
     /// Empties every projection database and replays the records into them, in one write
     /// transaction: readers see the old projections until it commits, never a half-built one. The
     /// identity index is rebuilt only from values that can still be opened. Returns the number of
@@ -114,16 +125,14 @@ private struct RebuildRun {
         self.writer = writer
     }
 
-    /// Whether to begin a run before the last records are replayed (once): the run left pending at
-    /// the end is written after the decoders are done, by this thread alone, so the one before it
-    /// begins as soon as the records still to come would add no more than a quarter of what is
-    /// pending (at the rate this run has grown), and is written while the decoders finish. Not for a
-    /// few entries (a small ledger reads fastest from one run), nor while a run is being written.
+    /// Whether to begin a run before the last records are replayed (once), by
+    /// ``Ledger/isLastButOneRunDue(records:remaining:pending:runEntries:)``; never while a run is
+    /// being written.
     mutating func isDueBeforeTheEnd(replayed: UInt64, of size: UInt64, runEntries: Int) -> Bool {
-        let pending = UInt64(writer.pendingCount)
-        guard !hasBegunLastRun, records > 0, pending >= runEntries / 8, !writer.isWritingRun else { return false }
-        let expected = Double(pending) / Double(records) * Double(size - replayed)
-        guard expected <= Double(pending) / 4 else { return false }
+        guard !hasBegunLastRun, !writer.isWritingRun,
+            Ledger.isLastButOneRunDue(
+                records: records, remaining: size - replayed, pending: writer.pendingCount, runEntries: runEntries)
+        else { return false }
         hasBegunLastRun = true
         return true
     }

@@ -119,6 +119,20 @@ struct ScenarioTests {
         #expect(Ledger.rebuildRunWeight(records: 5_000_000, fanIn: 8, previous: 8) == 8)
     }
 
+    @Test("a rebuild begins its last-but-one run once what is left is a quarter of what the run has taken")
+    func lastButOneRunOfARebuild() {
+        let run = 1_000
+        // 400 records taken, 100 to come: due; 101 to come: not yet.
+        #expect(Ledger.isLastButOneRunDue(records: 400, remaining: 100, pending: 900, runEntries: run))
+        #expect(!Ledger.isLastButOneRunDue(records: 400, remaining: 101, pending: 900, runEntries: run))
+        #expect(Ledger.isLastButOneRunDue(records: 400, remaining: 0, pending: 900, runEntries: run))
+        // Fewer entries pending than an eighth of a run: left for the one run at the end.
+        #expect(Ledger.isLastButOneRunDue(records: 400, remaining: 10, pending: 125, runEntries: run))
+        #expect(!Ledger.isLastButOneRunDue(records: 400, remaining: 10, pending: 124, runEntries: run))
+        // A run that has taken nothing yet.
+        #expect(!Ledger.isLastButOneRunDue(records: 0, remaining: 0, pending: 900, runEntries: run))
+    }
+
     @Test func rebuildReplaysTheProjectionsExactly() throws {
         let (directory, ledger) = try load()
         defer { _ = directory }

@@ -119,8 +119,9 @@ struct SnapshotHintTests {
         defer { close(fd) }
         #expect(try ledger.append(from: fd, options: AppendOptions(batchSize: 250)).appended == lines.count)
         let imported = try Self.content(of: ledger)
-        // Three decoded batches of 2,000 records: a run after each, each written while the next
-        // batch is decoded, and left as three runs of one flush each (fewer than the fan-in).
+        // Three decoded batches of 2,000 records: a run begun after each (written while the writer
+        // waits for the next batch, or finished when the next run begins, as the threads' timing
+        // falls), and left as three runs of one flush each (fewer than the fan-in).
         #expect(try ledger.rebuildProjections(runEntries: 1) == UInt64(lines.count))
         let rebuilt = try Self.content(of: ledger)
         #expect(rebuilt.count == imported.count)
