@@ -446,7 +446,8 @@ struct RunIndexTests {
                 #expect(try fixture.index.checkDirectory(in: txn) == 0)
                 #expect(try fixture.index.reader(in: txn).get(key(subject: 1, suffix: 0)) == nil)
             }
-            // The run numbers carry on: a new run is not mistaken for the dropped one.
+            // The dropped run was never listed nor its filter cached, so its number may be given
+            // again: the next run is stored and found whole.
             try fixture.environment.write { txn in
                 try fixture.index.writer(in: txn).put(key(subject: 3, suffix: 0), [9])
             }
