@@ -7,16 +7,39 @@ public enum PreparedLine: Sendable {
 /// An accepted event with everything computed that needs only the event and the keys, so the
 /// writer (which holds the one write transaction) does only what needs the ledger's state.
 public struct PreparedEvent: Sendable {
+    /// What the preparer derived, behind one reference: a prepared event is copied as a batch is
+    /// handed to the writer and read there, and copying its two dozen references one by one (a
+    /// retain each, and a release) was a twentieth of the import's writer.
+    private final class Derived: Sendable {
+        let event: DomainEvent
+        let storedCanonical: [UInt8]
+        let plaintexts: [[UInt8]]
+        let identityDigests: [Digest?]
+
+        init(event: DomainEvent, storedCanonical: [UInt8], plaintexts: [[UInt8]], identityDigests: [Digest?]) {
+            self.event = event
+            self.storedCanonical = storedCanonical
+            self.plaintexts = plaintexts
+            self.identityDigests = identityDigests
+        }
+    }
+
+    private let derived: Derived
     /// The event, slimmed: its JSON is no longer needed once the fields below are derived.
-    let event: DomainEvent
+    var event: DomainEvent { derived.event }
     /// The canonical form as stored: each ingested value replaced by its sealed box's index.
-    let storedCanonical: [UInt8]
+    var storedCanonical: [UInt8] { derived.storedCanonical }
     /// Per ingested item: the canonical JSON of its value, the plaintext to seal.
-    let plaintexts: [[UInt8]]
+    var plaintexts: [[UInt8]] { derived.plaintexts }
     /// Per ingested item: its identity-index key, when it is a personal identity code.
-    let identityDigests: [Digest?]
+    var identityDigests: [Digest?] { derived.identityDigests }
     /// What the import's producer found for the event in a snapshot, when it looked (``SnapshotHints``).
     var hints: SnapshotHints? = nil
+
+    init(event: DomainEvent, storedCanonical: [UInt8], plaintexts: [[UInt8]], identityDigests: [Digest?]) {
+        derived = Derived(
+            event: event, storedCanonical: storedCanonical, plaintexts: plaintexts, identityDigests: identityDigests)
+    }
 }
 
 /// The checks that need only the event itself, run before (and outside) the write transaction:

@@ -91,11 +91,11 @@ extension Ledger {
         if options.atomic || options.dryRun {
             var all: [NumberedLine] = []
             while let batch = try queue.pop() { all += batch }
-            let outcomes = try writeAllOrNothing(all.map(\.prepared), dryRun: options.dryRun)
+            let outcomes = try writeAllOrNothing(all.lazy.map(\.prepared), dryRun: options.dryRun)
             report(all, outcomes)
         } else {
             while let batch = try queue.pop() {
-                let (outcomes, head) = try append(batch.map(\.prepared))
+                let (outcomes, head) = try append(lines: batch.lazy.map(\.prepared))
                 summary.head = head
                 report(batch, outcomes)
                 queue.recycle(consume batch)
@@ -108,6 +108,12 @@ extension Ledger {
     /// Appends already prepared events in one durable transaction; for library callers that build
     /// events themselves. Returns one outcome per line.
     public func append(_ lines: [PreparedLine]) throws -> (outcomes: [Outcome], head: TreeHead) {
+        try append(lines: lines)
+    }
+
+    /// The same over any collection: the import passes its batch's lines as they are, not copied
+    /// into an array of their own on the writer's thread.
+    private func append<Lines: Collection<PreparedLine>>(lines: Lines) throws -> (outcomes: [Outcome], head: TreeHead) {
         try environment.write { txn in
             let appender = try log.appender(in: txn)
             let outcomes = try write(lines, in: txn, appender: appender, recordedAt: Self.now())
@@ -116,7 +122,7 @@ extension Ledger {
     }
 
     /// One transaction over everything: committed only when no line is rejected (and never in a dry run).
-    private func writeAllOrNothing(_ lines: [PreparedLine], dryRun: Bool) throws -> [Outcome] {
+    private func writeAllOrNothing<Lines: Collection<PreparedLine>>(_ lines: Lines, dryRun: Bool) throws -> [Outcome] {
         let attempt: (Transaction) throws -> [Outcome] = { txn in
             let appender = try self.log.appender(in: txn)
             let outcomes = try self.write(lines, in: txn, appender: appender, recordedAt: Self.now())

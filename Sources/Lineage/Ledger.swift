@@ -130,9 +130,9 @@ public final class Ledger: @unchecked Sendable {
     /// depending on the ledger's state is rejected, anything else is sealed, appended and projected.
     /// The state checks run here, inside the transaction, so that concurrent writers cannot race past
     /// them; each runs before anything of its event is written, so a rejected event leaves nothing.
-    func write(_ lines: [PreparedLine], in txn: Transaction, appender: LogAppender, recordedAt: Int64) throws
-        -> [Outcome]
-    {
+    func write<Lines: Collection<PreparedLine>>(
+        _ lines: Lines, in txn: Transaction, appender: LogAppender, recordedAt: Int64
+    ) throws -> [Outcome] {
         try AESGCMSealer.withSealer { sealer in
             var writer = try EventWriter(
                 ledger: self, txn: txn, appender: appender, recordedAt: recordedAt, sealer: sealer)
