@@ -95,14 +95,17 @@ final class PendingPuts {
             entries.append(Entry(key: arena.copy(key), value: arena.copy(value)))
             return
         }
-        if let known = byKey[ByteKey(bytes: key)] {
+        // One hash per put, not two (a look, then an insert): the key is copied first and the
+        // dictionary's entry is found or made in one go. A key put twice in one transaction is rare,
+        // and its second copy is left in the arena.
+        let stored = arena.copy(key)
+        let position = entries.count
+        let known = Self.insert(position, for: ByteKey(bytes: stored), in: &byKey)
+        if let known {
             entries[known].value = arena.copy(value)
             return
         }
-        let stored = arena.copy(key)
-        let position = entries.count
         entries.append(Entry(key: stored, value: arena.copy(value)))
-        byKey[ByteKey(bytes: stored)] = position
         guard let subject = scope.subjectLength(stored) else { return }
         let filterKey = ByteKey(bytes: UnsafeRawBufferPointer(rebasing: stored[..<subject]))
         // Keep the group sorted (one subject's puts in this transaction), in place: the place found
@@ -111,6 +114,12 @@ final class PendingPuts {
         byFilterKey[filterKey, default: []].insertSorted(position) {
             compareBytes(entries[$0].key, entries[$1].key) < 0
         }
+    }
+
+    /// Sets `key` to `position` unless it has a position already, which is returned.
+    private static func insert(_ position: Int, for key: ByteKey, in table: inout [ByteKey: Int]) -> Int? {
+        func keep(_ stored: inout Int) -> Int? { stored == position ? nil : stored }
+        return keep(&table[key, default: position])
     }
 
     func value(for key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
