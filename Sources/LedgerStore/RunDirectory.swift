@@ -1,3 +1,5 @@
+import Foundation
+
 /// One sorted run of a ``RunIndex``, as its directory lists it.
 public struct RunDescriptor: Equatable, Sendable {
     /// The run's number: the 4-byte big-endian prefix of its entries' keys. Never reused.
@@ -85,5 +87,37 @@ struct RunDirectory: Equatable, Sendable {
         guard zip(runs, runs.dropFirst()).allSatisfy({ $0.recency > $1.recency }),
             Set(runs.map(\.id)).count == runs.count
         else { return nil }
+    }
+}
+
+/// The directory last decoded or stored for an index, by its bytes: every transaction that touches
+/// the index reads its directory, which is the one the last flush stored, and decoding it afresh
+/// (an array of descriptors each time) was a twentieth of a single append. Keyed by the whole
+/// encoding, which the directory is a function of, so a directory stored by a transaction that then
+/// aborted is never wrongly found.
+final class DecodedDirectoryCache: @unchecked Sendable {
+    // @unchecked: `bytes` and `decoded` are only touched with `lock` held.
+    private let lock = NSLock()
+    private var bytes: [UInt8] = []
+    private var decoded: RunDirectory?
+
+    /// The directory `stored` encodes (nil when it is malformed), decoded only when it differs from
+    /// the last.
+    func directory(decoding stored: UnsafeRawBufferPointer) -> RunDirectory? {
+        lock.withLock {
+            if let decoded, bytes.withUnsafeBytes({ compareBytes(stored, $0) == 0 }) { return decoded }
+            let copied = Array(stored)
+            guard let directory = RunDirectory(decoding: copied) else { return nil }
+            bytes = copied
+            decoded = directory
+            return directory
+        }
+    }
+
+    func remember(_ directory: RunDirectory, encodedAs encoded: [UInt8]) {
+        lock.withLock {
+            bytes = encoded
+            decoded = directory
+        }
     }
 }

@@ -48,29 +48,48 @@ final class FilterStorage {
 /// never changes and its number is never given to another run, so a copy stays right for as long as
 /// the run is listed. A write transaction reads copies because it may move the pages it changes.
 final class RunFilterCache: @unchecked Sendable {
-    // @unchecked: `cached` is only touched with `lock` held.
+    // @unchecked: `runs` and `filters` are only touched with `lock` held.
     private let lock = NSLock()
-    private var cached: [UInt32: (run: RunDescriptor, filter: RunFilterBytes)] = [:]
+    /// The runs last asked for (newest first, as directories list them) and their filters.
+    private var runs: [RunDescriptor] = []
+    private var filters: [RunFilterBytes] = []
 
     /// The filters of `runs` as `txn` sees them (which must be at its start, before it writes the
-    /// index); copies those not cached yet and forgets runs no longer listed.
+    /// index); copies those not cached yet and forgets runs no longer listed. A directory changes
+    /// by a run or two at its head and a merge, so each run is looked for from where the last was
+    /// found, and a table of every run built afresh (a single append's writers ask for four
+    /// indexes' filters) is not needed.
     func filters(for runs: [RunDescriptor], index: RunIndex, txn: Transaction) throws -> [RunFilterBytes?] {
         try lock.withLock {
-            var kept: [UInt32: (run: RunDescriptor, filter: RunFilterBytes)] = [:]
-            let filters = try runs.map { run -> RunFilterBytes? in
-                if let known = cached[run.id], known.run == run {
-                    kept[run.id] = known
-                    return known.filter
+            if runs == self.runs { return filters }
+            var found: [RunFilterBytes] = []
+            found.reserveCapacity(runs.count)
+            var next = 0
+            for run in runs {
+                if let position = cachedPosition(of: run, from: next) {
+                    found.append(filters[position])
+                    next = position + 1
+                    continue
                 }
                 guard let stored = try txn.get(index.database, key: RunIndex.filterKey(run.id)) else {
                     throw index.damage("run \(run.id) has no filter")
                 }
-                let filter = RunFilterBytes(copying: stored)
-                kept[run.id] = (run, filter)
-                return filter
+                found.append(RunFilterBytes(copying: stored))
             }
-            cached = kept
-            return filters
+            self.runs = runs
+            filters = found
+            return found
         }
+    }
+
+    /// Where `run` is among the cached runs, looked for from `start` on and then before it.
+    private func cachedPosition(of run: RunDescriptor, from start: Int) -> Int? {
+        let count = runs.count
+        guard count > 0 else { return nil }
+        for offset in 0..<count {
+            let position = (start + offset) % count
+            if runs[position] == run { return position }
+        }
+        return nil
     }
 }

@@ -96,6 +96,7 @@ public final class RunIndex: Sendable {
     /// How many runs of one size class are merged into one.
     public let fanIn: Int
     let filterCache = RunFilterCache()
+    private let decodedDirectory = DecodedDirectoryCache()
 
     static let metaPrefix: [UInt8] = [0, 0, 0, 0]
     static let directoryKey: [UInt8] = metaPrefix + Array("runs".utf8)
@@ -112,9 +113,20 @@ public final class RunIndex: Sendable {
     func damage(_ problem: String) -> RunIndexDamage { RunIndexDamage(database: database.name, problem: problem) }
 
     func directory(in txn: Transaction) throws -> RunDirectory {
-        guard let bytes = try txn.get(database, key: Self.directoryKey) else { return RunDirectory() }
-        guard let directory = RunDirectory(decoding: bytes) else { throw damage("the run directory is malformed") }
-        return directory
+        try txn.withValue(database, key: Self.directoryKey) { bytes in
+            guard let bytes else { return RunDirectory() }
+            guard let directory = decodedDirectory.directory(decoding: bytes) else {
+                throw damage("the run directory is malformed")
+            }
+            return directory
+        }
+    }
+
+    /// Stores `directory` as the index's, and keeps it decoded for the transactions that read it next.
+    func store(_ directory: RunDirectory, in txn: Transaction) throws {
+        let encoded = directory.encoded()
+        try txn.put(database, key: Self.directoryKey, value: encoded)
+        decodedDirectory.remember(directory, encodedAs: encoded)
     }
 
     /// The view of the index as `txn` sees it, one per transaction. It must not outlive the
@@ -178,7 +190,7 @@ public final class RunIndex: Sendable {
         var emptied = RunDirectory()
         emptied.nextRunID = old.nextRunID
         emptied.nextRecency = old.nextRecency
-        try txn.put(database, key: Self.directoryKey, value: emptied.encoded())
+        try store(emptied, in: txn)
     }
 
     /// Merges every run into one: the layout that reads fastest, at the cost of rewriting every
@@ -192,7 +204,7 @@ public final class RunIndex: Sendable {
         var directory = try directory(in: txn)
         guard directory.runs.count > 1 else { return }
         try RunMerger(index: self, txn: txn).merge(0..<directory.runs.count, in: &directory)
-        try txn.put(database, key: Self.directoryKey, value: directory.encoded())
+        try store(directory, in: txn)
     }
 
     /// The structural check that reads the directory, not the entries: every listed run has its

@@ -150,7 +150,7 @@ public final class RunIndexWriter: RunIndexView {
             let merged = try merger.merge(group, in: &run.directory)
             newRuns[merged.id] = merged.filter
         }
-        try txn.put(index.database, key: RunIndex.directoryKey, value: run.directory.encoded())
+        try index.store(run.directory, in: txn)
         try reader.reload(run.directory, newRuns: newRuns)
     }
 

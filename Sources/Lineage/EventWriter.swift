@@ -7,7 +7,9 @@ struct EventWriter {
     let recordedAt: Int64
     private let idempotency: RunIndexWriter
     private var dataKeys: [BytesKey: (id: [UInt8], key: [UInt8])] = [:]
-    private var parties = PartyCache()
+    private var parties: PartyCache
+    /// How many registrations `projection.parties` held when the transaction began.
+    private let partyCount: Int
     /// Values are sealed through one cipher context per data key, keyed once per transaction.
     private let sealer: AESGCMSealer
     private var sealerKeys: [BytesKey: AESGCMSealer.Key] = [:]
@@ -26,7 +28,12 @@ struct EventWriter {
         keyEncryptionKey = try sealer.add(key: ledger.vault.keyEncryptionKey)
         idempotency = try ledger.idempotency.writer(in: txn)
         vaultGeneration = try ledger.vault.generation(in: txn)
+        partyCount = try txn.statistics(ledger.projections.parties).entries
+        parties = PartyCache(committed: ledger.projections.committedParties.registrations(atCount: partyCount))
     }
+
+    /// Leaves the registrations this transaction read for the next, unless it registered a party.
+    func keepPartyRegistrations() { ledger.projections.committedParties.keep(parties, atCount: partyCount) }
 
     mutating func write(_ prepared: PreparedEvent) throws -> Outcome {
         let event = prepared.event

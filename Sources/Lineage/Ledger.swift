@@ -136,12 +136,14 @@ public final class Ledger: @unchecked Sendable {
         try AESGCMSealer.withSealer { sealer in
             var writer = try EventWriter(
                 ledger: self, txn: txn, appender: appender, recordedAt: recordedAt, sealer: sealer)
-            return try lines.map { line in
+            let outcomes = try lines.map { line in
                 switch line {
-                case .rejected(let rejection): return .rejected(rejection)
+                case .rejected(let rejection): return Outcome.rejected(rejection)
                 case .event(let prepared): return try writer.write(prepared)
                 }
             }
+            writer.keepPartyRegistrations()
+            return outcomes
         }
     }
 

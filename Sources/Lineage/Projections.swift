@@ -22,6 +22,8 @@ struct Projections: Sendable {
     ]
 
     let parties: Database
+    /// The registrations committed transactions have read, for the next ones.
+    let committedParties = CommittedPartyRegistrations()
     let provenance: RunIndex
     let disclosures: RunIndex
     let identity: Database
