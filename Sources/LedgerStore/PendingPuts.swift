@@ -29,17 +29,6 @@ final class ByteArena {
     }
 }
 
-/// Bytes by address, hashed and compared by content: a dictionary key that needs no copy of its
-/// own. The bytes must outlive the dictionary entry (they live in a ``ByteArena``), or, for a
-/// lookup, the call.
-struct ByteKey: Hashable {
-    let bytes: UnsafeRawBufferPointer
-
-    func hash(into hasher: inout Hasher) { hasher.combine(bytes: bytes) }
-
-    static func == (a: ByteKey, b: ByteKey) -> Bool { compareBytes(a.bytes, b.bytes) == 0 }
-}
-
 /// A write transaction's puts to one run index, before they become a run: found by key, or by the
 /// part of the key a filter covers (a subject) in key order, and handed out sorted when flushed.
 final class PendingPuts {
@@ -50,10 +39,10 @@ final class PendingPuts {
 
     private let arena = ByteArena()
     private(set) var entries: [Entry] = []
-    private var byKey: [ByteKey: Int] = [:]
+    private var byKey = ByteTable<Int>()
     /// Per subject (a key's first 0-terminated part), the entries' positions in key order; only for
     /// indexes whose filters cover subjects.
-    private var byFilterKey: [ByteKey: [Int]] = [:]
+    private var byFilterKey = ByteTable<[Int]>()
     private let scope: FilterScope
     /// Whether puts can be read back before the flush. A rebuild's puts are never read back, and
     /// indexing them was a fifth of its time.
@@ -96,42 +85,35 @@ final class PendingPuts {
             return
         }
         // One hash per put, not two (a look, then an insert): the key is copied first and the
-        // dictionary's entry is found or made in one go. A key put twice in one transaction is rare,
-        // and its second copy is left in the arena.
+        // table's slot is found or taken in one go. A key put twice in one transaction is rare, and
+        // its second copy is left in the arena.
         let stored = arena.copy(key)
         let position = entries.count
-        let known = Self.insert(position, for: ByteKey(bytes: stored), in: &byKey)
-        if let known {
+        if let known = byKey.insertIfAbsent(stored, position) {
             entries[known].value = arena.copy(value)
             return
         }
         entries.append(Entry(key: stored, value: arena.copy(value)))
         guard let subject = scope.subjectLength(stored) else { return }
-        let filterKey = ByteKey(bytes: UnsafeRawBufferPointer(rebasing: stored[..<subject]))
+        let filterKey = UnsafeRawBufferPointer(rebasing: stored[..<subject])
         // Keep the group sorted (one subject's puts in this transaction), in place: the place found
         // by bisection, since a subject with a long history puts dozens of entries in one batch.
         let entries = self.entries
-        byFilterKey[filterKey, default: []].insertSorted(position) {
-            compareBytes(entries[$0].key, entries[$1].key) < 0
+        byFilterKey.update(filterKey, default: []) { group in
+            group.insertSorted(position) { compareBytes(entries[$0].key, entries[$1].key) < 0 }
         }
-    }
-
-    /// Sets `key` to `position` unless it has a position already, which is returned.
-    private static func insert(_ position: Int, for key: ByteKey, in table: inout [ByteKey: Int]) -> Int? {
-        func keep(_ stored: inout Int) -> Int? { stored == position ? nil : stored }
-        return keep(&table[key, default: position])
     }
 
     func value(for key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         precondition(isReadable, "these puts are not indexed for reading")
-        return byKey[ByteKey(bytes: key)].map { entries[$0].value }
+        return byKey[key].map { entries[$0].value }
     }
 
     /// The entries whose key starts with `prefix`, in key order.
     func entries(withPrefix prefix: UnsafeRawBufferPointer) -> [Entry] {
         precondition(isReadable, "these puts are not indexed for reading")
         if let length = scope.subjectLength(prefix) {
-            guard let group = byFilterKey[ByteKey(bytes: UnsafeRawBufferPointer(rebasing: prefix[..<length]))] else {
+            guard let group = byFilterKey[UnsafeRawBufferPointer(rebasing: prefix[..<length])] else {
                 return []
             }
             // The group is in key order, and the keys that start with `prefix` are the run that begins
