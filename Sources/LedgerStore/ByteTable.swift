@@ -1,11 +1,12 @@
 /// A hash table from byte strings to values, for a write transaction's pending puts: the keys are
-/// lent (they live in a ``ByteArena``, or for a lookup, the call), hashed by a few multiplications
-/// per eight bytes under a seed drawn once per process. Swift's `Dictionary` hashes with SipHash and
-/// sets a hasher up for every lookup, which was a twentieth of the import's writer. Open addressing
-/// with linear probing, half full at most, no removal.
+/// lent (they live in a ``ByteArena``, or for a lookup, the call), hashed eight bytes at a time
+/// through a 128-bit product under a seed drawn once per process. Swift's `Dictionary` hashes with
+/// SipHash and sets a hasher up for every lookup, which was a twentieth of the import's writer. Open
+/// addressing with linear probing, half full at most, no removal; no slots until the first insert
+/// (a rebuild's puts, which are never read back, need none).
 ///
-/// Not a defence against keys chosen to collide by someone who knows the seed: the keys are the
-/// ledger's own (event ids, subjects with field names), fed by the collection systems.
+/// Not a defence against keys chosen to collide: the keys are the ledger's own (event ids, subjects
+/// with field names), fed by the collection systems.
 struct ByteTable<Value> {
     /// Per slot, the key's hash with its lowest bit set, or 0 for an empty slot.
     private var hashes: [UInt64]
@@ -15,23 +16,22 @@ struct ByteTable<Value> {
 
     private static var seed: UInt64 { ByteTableSeed.value }
 
-    init(capacity: Int = 32) {
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
-        hashes = [UInt64](repeating: 0, count: size)
-        keys = [UnsafeRawBufferPointer](repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: size)
-        values = [Value?](repeating: nil, count: size)
+    init() {
+        hashes = []
+        keys = []
+        values = []
     }
 
     /// The value stored under `key`.
     subscript(key: UnsafeRawBufferPointer) -> Value? {
-        guard let slot = slot(of: key, hash: Self.hash(key)) else { return nil }
+        guard count > 0, let slot = slot(of: key, hash: Self.hash(key)) else { return nil }
         return values[slot]
     }
 
     /// Stores `value` under `key` unless the key has a value already, which is returned (and kept).
     /// `key` must stay valid as long as the table.
     mutating func insertIfAbsent(_ key: UnsafeRawBufferPointer, _ value: Value) -> Value? {
+        if hashes.isEmpty { grow() }
         let hash = Self.hash(key)
         var slot = Int(truncatingIfNeeded: hash >> 1) & (hashes.count - 1)
         while hashes[slot] != 0 {
@@ -49,6 +49,7 @@ struct ByteTable<Value> {
     /// Changes the value under `key` in place, storing `initial` first when the key has none. `key`
     /// must stay valid as long as the table.
     mutating func update(_ key: UnsafeRawBufferPointer, default initial: Value, _ change: (inout Value) -> Void) {
+        if hashes.isEmpty { grow() }
         let hash = Self.hash(key)
         var slot = Int(truncatingIfNeeded: hash >> 1) & (hashes.count - 1)
         while hashes[slot] != 0 {
@@ -76,9 +77,9 @@ struct ByteTable<Value> {
         return nil
     }
 
-    /// Twice the slots, each key placed again by its stored hash.
+    /// Twice the slots (64 at first), each key placed again by its stored hash.
     private mutating func grow() {
-        let size = hashes.count * 2
+        let size = max(hashes.count * 2, 64)
         var grownHashes = [UInt64](repeating: 0, count: size)
         var grownKeys = [UnsafeRawBufferPointer](repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: size)
         var grownValues = [Value?](repeating: nil, count: size)
@@ -94,26 +95,32 @@ struct ByteTable<Value> {
         values = grownValues
     }
 
-    /// Eight bytes at a time: mixed in by a multiplication and a shift, the tail likewise, then the
-    /// whole finished as SplitMix64 finishes its state, so that every bit of the key reaches the bits
-    /// the slot is taken from.
+    /// Eight bytes at a time, each folded into the state through a 128-bit product (its two halves
+    /// xored, so that every bit of the word reaches every bit of the result), the tail likewise,
+    /// then finished as SplitMix64 finishes its state. The seed enters every product.
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let seed = Self.seed
         var state = seed ^ (UInt64(bytes.count) &* 0x9e37_79b9_7f4a_7c15)
         var offset = 0
         while offset + 8 <= bytes.count {
-            state = (state ^ bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xff51_afd7_ed55_8ccd
-            state ^= state >> 32
+            let word = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            state = fold(word ^ 0xa076_1d64_78bd_642f, state ^ seed ^ 0xe703_7ed1_a0b4_28db)
             offset += 8
         }
         if offset < bytes.count {
             var tail: UInt64 = 0
             for index in offset..<bytes.count { tail = tail << 8 | UInt64(bytes[index]) }
-            state = (state ^ tail) &* 0xc4ce_b9fe_1a85_ec53
-            state ^= state >> 32
+            state = fold(tail ^ 0x8ebc_6af0_9c88_c6e3, state ^ seed ^ 0x5899_65cc_7537_4cc3)
         }
         state = (state ^ (state >> 30)) &* 0xbf58_476d_1ce4_e5b9
         state = (state ^ (state >> 27)) &* 0x94d0_49bb_1331_11eb
         return (state ^ (state >> 31)) | 1
+    }
+
+    @inline(__always)
+    private static func fold(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let product = a.multipliedFullWidth(by: b)
+        return product.high ^ product.low
     }
 }
 

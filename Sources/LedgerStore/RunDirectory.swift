@@ -2,7 +2,8 @@ import Foundation
 
 /// One sorted run of a ``RunIndex``, as its directory lists it.
 public struct RunDescriptor: Equatable, Sendable {
-    /// The run's number: the 4-byte big-endian prefix of its entries' keys. Never reused.
+    /// The run's number: the 4-byte big-endian prefix of its entries' keys. Never reused once
+    /// committed (a run dropped with its aborted transaction may leave its number to the next).
     public let id: UInt32
     /// Larger is newer. Where two runs hold the same key, the newer one's value is the index's.
     public let recency: UInt64

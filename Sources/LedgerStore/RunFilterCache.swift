@@ -45,14 +45,15 @@ final class FilterStorage {
 }
 
 /// Copies of committed runs' filters, kept across a process's write transactions: a committed run
-/// never changes and its number is never given to another run, so a copy stays right for as long as
-/// the run is listed. A write transaction reads copies because it may move the pages it changes.
+/// never changes and its number is never given to another run (only an aborted run's number is
+/// given again, and only committed runs are copied here), so a copy stays right for as long as the
+/// run is listed. A write transaction reads copies because it may move the pages it changes.
 final class RunFilterCache: @unchecked Sendable {
     // @unchecked: `runs` and `filters` are only touched with `lock` held.
     private let lock = NSLock()
     /// The runs last asked for (newest first, as directories list them) and their filters.
     private var runs: [RunDescriptor] = []
-    private var filters: [RunFilterBytes] = []
+    private var filters: [RunFilterBytes?] = []
 
     /// The filters of `runs` as `txn` sees them (which must be at its start, before it writes the
     /// index); copies those not cached yet and forgets runs no longer listed. A directory changes
@@ -62,7 +63,7 @@ final class RunFilterCache: @unchecked Sendable {
     func filters(for runs: [RunDescriptor], index: RunIndex, txn: Transaction) throws -> [RunFilterBytes?] {
         try lock.withLock {
             if runs == self.runs { return filters }
-            var found: [RunFilterBytes] = []
+            var found: [RunFilterBytes?] = []
             found.reserveCapacity(runs.count)
             var next = 0
             for run in runs {

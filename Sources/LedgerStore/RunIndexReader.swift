@@ -69,7 +69,7 @@ public final class RunIndexReader: RunIndexView {
         filters = Array(repeating: nil, count: directory.runs.count)
         if txn.isWritable {
             // A write transaction may move the pages it changes, so it reads filters from copies, kept
-            // across transactions: a run never changes once committed, and its number is never reused.
+            // across transactions: a run never changes once committed, and a committed run's number is never reused.
             filters = try index.filterCache.filters(for: directory.runs, index: index, txn: txn)
         }
     }

@@ -32,8 +32,16 @@ struct EventWriter {
         parties = PartyCache(committed: ledger.projections.committedParties.registrations(atCount: partyCount))
     }
 
-    /// Leaves the registrations this transaction read for the next, unless it registered a party.
-    func keepPartyRegistrations() { ledger.projections.committedParties.keep(parties, atCount: partyCount) }
+    /// Leaves the registrations this writer read for the process's next transactions, once the
+    /// transaction has committed (only then is what it read committed), and only when nothing in it
+    /// registered a party: the count it began at then names what it read.
+    func keepPartyRegistrations() throws {
+        guard !parties.hasRegistered, try txn.statistics(ledger.projections.parties).entries == partyCount else {
+            return
+        }
+        let (read, count, committed) = (parties, partyCount, ledger.projections.committedParties)
+        txn.afterCommit { committed.keep(read, atCount: count) }
+    }
 
     mutating func write(_ prepared: PreparedEvent) throws -> Outcome {
         let event = prepared.event

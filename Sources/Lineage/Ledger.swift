@@ -142,7 +142,7 @@ public final class Ledger: @unchecked Sendable {
                 case .event(let prepared): return try writer.write(prepared)
                 }
             }
-            writer.keepPartyRegistrations()
+            try writer.keepPartyRegistrations()
             return outcomes
         }
     }

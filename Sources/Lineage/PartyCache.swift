@@ -46,7 +46,8 @@ final class CommittedPartyRegistrations: @unchecked Sendable {
         lock.withLock { self.count == count ? registrations : [:] }
     }
 
-    /// Keeps what a transaction that began at `count` entries read, unless it registered a party.
+    /// Keeps what a committed transaction that began and ended at `count` entries read, unless it
+    /// registered a party.
     func keep(_ cache: PartyCache, atCount count: Int) {
         guard !cache.hasRegistered else { return }
         lock.withLock {

@@ -49,6 +49,25 @@ struct ByteTableTests {
         for (key, value) in model { #expect(key.withUnsafeBytes { table[$0] } == value) }
     }
 
+    @Test("every one-bit change of a key changes its hash, and so do flips of the top bits of several bytes")
+    func everyBitCounts() {
+        func hash(_ key: [UInt8]) -> UInt64 { key.withUnsafeBytes { ByteTable<Int>.hash($0) } }
+        for length in [1, 7, 8, 9, 16, 24, 37] {
+            let key = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            let original = hash(key)
+            for bit in 0..<(length * 8) {
+                var changed = key
+                changed[bit / 8] ^= 1 << UInt8(bit % 8)
+                #expect(hash(changed) != original, "bit \(bit) of a \(length)-byte key")
+            }
+        }
+        // A multiply-and-shift hash maps these three flips to the same value whatever its seed.
+        let key = [UInt8](repeating: 0x41, count: 16)
+        var flipped = key
+        for index in [7, 11, 15] { flipped[index] ^= 0x80 }
+        #expect(hash(flipped) != hash(key))
+    }
+
     @Test("the empty key is a key like any")
     func emptyKey() {
         var table = ByteTable<String>()

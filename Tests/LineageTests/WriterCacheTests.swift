@@ -46,12 +46,25 @@ struct WriterCacheTests {
         #expect(try ledger.treeHead().size == 0)
     }
 
+    @Test func anAbortedAtomicRunsRegistrationIsNotRemembered() throws {
+        let directory = TemporaryDirectory()
+        let ledger = try Ledger.create(directory: directory.path + "/ledger")
+        // The case reads the registration back inside the run; the last line is refused, so the run
+        // stores nothing.
+        let atomic = try append(
+            [Self.registration(1, party: "nordic"), Self.caseOpened(2, client: "nordic"), "{"], to: ledger,
+            options: AppendOptions(atomic: true))
+        #expect(atomic.prefix(2) == [.discarded, .discarded])
+        #expect(rule(try append([Self.caseOpened(3, client: "nordic")], to: ledger).first) == .partyNotRegistered)
+        #expect(try ledger.treeHead().size == 0)
+    }
+
     @Test func registrationsReadInOneWriteServeTheNext() throws {
         let directory = TemporaryDirectory()
         let ledger = try Ledger.create(directory: directory.path + "/ledger")
         #expect(try append([Self.registration(1, party: "nordic")], to: ledger) == [.appended(0)])
-        // One case per transaction: each transaction after the first finds the client cached, and a
-        // later registration (a new version of the party) is seen by the transaction after it.
+        // One case per transaction: each transaction after the first finds the client cached; a party
+        // looked up before it was registered is found by the transactions after its registration.
         for number in 2..<6 {
             #expect(
                 try append([Self.caseOpened(number, client: "nordic")], to: ledger) == [.appended(UInt64(number - 1))])
