@@ -44,6 +44,18 @@ final class MapFile {
         return status
     }
 
+    /// Asks the kernel to bring `length` bytes from `offset` into the page cache now, on the calling
+    /// thread (`posix_fadvise`, `WILLNEED`); a hint, so a failure is ignored. A megabyte at a time:
+    /// one call reads at most the device's readahead window and drops the rest of its range.
+    func readAhead(offset: Int, length: Int) {
+        let chunk = 1 << 20
+        var start = offset
+        while start < offset + length {
+            _ = posix_fadvise(descriptor, off_t(start), off_t(min(chunk, offset + length - start)), POSIX_FADV_WILLNEED)
+            start += chunk
+        }
+    }
+
     /// Gives the file blocks up to `bytes` (extending it when shorter). A file allocated that far
     /// costs one `fstat`.
     func allocate(upTo bytes: Int) throws {

@@ -11,6 +11,33 @@ private func hundredByteRecord(_ sequence: Int) -> [UInt8] {
 
 @Suite("The map grows when a write fills it")
 struct MapGrowthTests {
+    @Test("prefetching growth covers the bytes after the last used page, within the map, each once")
+    func prefetchGrowthCoversWhatComesNext() throws {
+        try withTemporaryDirectory { path in
+            let environment = try Environment(
+                path: path, options: EnvironmentOptions(mapSize: 4 << 20, writeMap: true))
+            let log = try AppendOnlyLog(environment: environment)
+            try environment.write { txn throws in
+                let appender = try log.appender(in: txn)
+                for i in 0..<1000 { try appender.append(hundredByteRecord(i)) }
+            }
+            let used = environment.info.usedBytes
+            let first = environment.prefetchGrowth(bytes: 1 << 20)
+            #expect(first == used + (1 << 20))
+            // Asked again from there: nothing more until the file grows past it.
+            #expect(environment.prefetchGrowth(bytes: 1 << 20, from: first) == first)
+            // Never past the map.
+            #expect(environment.prefetchGrowth(bytes: 64 << 20, from: first) == 4 << 20)
+            // The ledger reads the same afterwards.
+            #expect(try environment.read { try log.size(in: $0) } == 1000)
+        }
+        try withTemporaryDirectory { path in
+            // Without a writable map there is nothing to prefetch.
+            let environment = try Environment(path: path, options: EnvironmentOptions(mapSize: 4 << 20))
+            #expect(environment.prefetchGrowth(bytes: 1 << 20, from: 7) == 7)
+        }
+    }
+
     @Test("a 64 KiB map takes 100,000 appends of 100 bytes, growing as it goes")
     func tinyMapTakesHundredThousandAppends() throws {
         try withTemporaryDirectory { path in
