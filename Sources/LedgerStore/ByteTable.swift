@@ -24,8 +24,9 @@ struct ByteTable<Value> {
 
     /// The value stored under `key`.
     subscript(key: UnsafeRawBufferPointer) -> Value? {
-        guard count > 0, let slot = slot(of: key, hash: Self.hash(key)) else { return nil }
-        return values[slot]
+        guard count > 0 else { return nil }
+        let (slot, found) = probe(key, hash: Self.hash(key))
+        return found ? values[slot] : nil
     }
 
     /// Stores `value` under `key` unless the key has a value already, which is returned (and kept).
@@ -33,16 +34,9 @@ struct ByteTable<Value> {
     mutating func insertIfAbsent(_ key: UnsafeRawBufferPointer, _ value: Value) -> Value? {
         if hashes.isEmpty { grow() }
         let hash = Self.hash(key)
-        var slot = Int(truncatingIfNeeded: hash >> 1) & (hashes.count - 1)
-        while hashes[slot] != 0 {
-            if hashes[slot] == hash, compareBytes(keys[slot], key) == 0 { return values[slot] }
-            slot = (slot + 1) & (hashes.count - 1)
-        }
-        hashes[slot] = hash
-        keys[slot] = key
-        values[slot] = value
-        count += 1
-        if count * 2 > hashes.count { grow() }
+        let (slot, found) = probe(key, hash: hash)
+        if found { return values[slot] }
+        occupy(slot, hash: hash, key: key, value: value)
         return nil
     }
 
@@ -51,30 +45,33 @@ struct ByteTable<Value> {
     mutating func update(_ key: UnsafeRawBufferPointer, default initial: Value, _ change: (inout Value) -> Void) {
         if hashes.isEmpty { grow() }
         let hash = Self.hash(key)
-        var slot = Int(truncatingIfNeeded: hash >> 1) & (hashes.count - 1)
-        while hashes[slot] != 0 {
-            if hashes[slot] == hash, compareBytes(keys[slot], key) == 0 {
-                change(&values[slot]!)
-                return
-            }
-            slot = (slot + 1) & (hashes.count - 1)
+        let (slot, found) = probe(key, hash: hash)
+        if found {
+            change(&values[slot]!)
+            return
         }
         var value = initial
         change(&value)
+        occupy(slot, hash: hash, key: key, value: value)
+    }
+
+    /// The slot holding `key`, or the empty slot where it would go. There are slots, and one is empty.
+    @inline(__always)
+    private func probe(_ key: UnsafeRawBufferPointer, hash: UInt64) -> (slot: Int, found: Bool) {
+        var slot = Int(truncatingIfNeeded: hash >> 1) & (hashes.count - 1)
+        while hashes[slot] != 0 {
+            if hashes[slot] == hash, compareBytes(keys[slot], key) == 0 { return (slot, true) }
+            slot = (slot + 1) & (hashes.count - 1)
+        }
+        return (slot, false)
+    }
+
+    private mutating func occupy(_ slot: Int, hash: UInt64, key: UnsafeRawBufferPointer, value: Value) {
         hashes[slot] = hash
         keys[slot] = key
         values[slot] = value
         count += 1
         if count * 2 > hashes.count { grow() }
-    }
-
-    private func slot(of key: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
-        var slot = Int(truncatingIfNeeded: hash >> 1) & (hashes.count - 1)
-        while hashes[slot] != 0 {
-            if hashes[slot] == hash, compareBytes(keys[slot], key) == 0 { return slot }
-            slot = (slot + 1) & (hashes.count - 1)
-        }
-        return nil
     }
 
     /// Twice the slots (64 at first), each key placed again by its stored hash.

@@ -329,14 +329,10 @@ public final class Environment: @unchecked Sendable {
     @discardableResult
     public func prefetchGrowth(bytes: Int, from prefetched: Int = 0) -> Int {
         guard let mapFile else { return prefetched }
-        let (used, mapSize) = mapLock.withShared { () -> (Int, Int) in
-            let raw = rawInfo()
-            var stat = MDB_stat()
-            mdb_env_stat(handle, &stat)
-            return ((raw.me_last_pgno + 1) * Int(stat.ms_psize), raw.me_mapsize)
-        }
+        let info = self.info
+        let used = info.usedBytes
         let start = max(used, prefetched)
-        let end = min(used + bytes, mapSize)
+        let end = min(used + bytes, info.mapSize)
         guard start < end else { return max(prefetched, used) }
         mapFile.readAhead(offset: start, length: end - start)
         return end
