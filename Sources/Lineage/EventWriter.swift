@@ -34,11 +34,10 @@ struct EventWriter {
 
     /// Leaves the registrations this writer read for the process's next transactions, once the
     /// transaction has committed (only then is what it read committed), and only when nothing in it
-    /// registered a party: the count it began at then names what it read.
+    /// registered a party (by this writer or an earlier one in the same transaction: the count has
+    /// not moved), so that the count it began at names what it read.
     func keepPartyRegistrations() throws {
-        guard !parties.hasRegistered, try txn.statistics(ledger.projections.parties).entries == partyCount else {
-            return
-        }
+        guard try txn.statistics(ledger.projections.parties).entries == partyCount else { return }
         let (read, count, committed) = (parties, partyCount, ledger.projections.committedParties)
         txn.afterCommit { committed.keep(read, atCount: count) }
     }
