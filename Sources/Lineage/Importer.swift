@@ -62,14 +62,27 @@ extension Ledger {
         onLine: (LineOutcome) -> Void = { _ in }, progress: (Int) -> Void = { _ in }
     ) throws -> AppendSummary {
         let queue = BoundedQueue<[NumberedLine]>(capacity: 2)
+        // The producer reads `fd` on its own thread; it is done with it before this returns, also
+        // when the writer fails: the queue's cancellation stops it between batches, and a byte on
+        // this pipe stops a read waiting for input that may never come.
+        var cancellation: [Int32] = [-1, -1]
+        guard pipe(&cancellation) == 0 else { throw LedgerError.io(path: "pipe", operation: "pipe", errno: errno) }
+        defer { for end in cancellation { close(end) } }
+        // Not inherited by a process the caller starts meanwhile (`pipe2` is not in Swift's Glibc).
+        for end in cancellation { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         let producer = Producer(
-            reader: LineReader(fd: fd, limit: EventPreparer.maxLineBytes), preparer: try makePreparer(),
-            hinter: SnapshotHinter(ledger: self), queue: queue,
+            reader: LineReader(fd: fd, limit: EventPreparer.maxLineBytes, cancellation: cancellation[0]),
+            preparer: try makePreparer(), hinter: SnapshotHinter(ledger: self), queue: queue,
             batchSize: options.atomic || options.dryRun ? 10_000 : options.batchSize, environment: environment)
         let thread = Thread { producer.run() }
         thread.stackSize = 4 << 20
         thread.start()
-        defer { queue.cancel() }
+        defer {
+            queue.cancel()
+            var byte: UInt8 = 1
+            _ = Glibc.write(cancellation[1], &byte, 1)
+            producer.waitUntilExited()
+        }
 
         var summary = AppendSummary(head: try treeHead())
         var handled = 0
@@ -159,7 +172,7 @@ struct NumberedLine: Sendable {
 }
 
 /// Reads and prepares batches on its own thread. It owns the reader and the preparer outright: they
-/// are handed over at creation and touched by no other thread.
+/// are handed over at creation and touched by no other thread. Only its exit is shared, under `exit`'s lock.
 private final class Producer: @unchecked Sendable {
     private let reader: LineReader
     private let preparer: EventPreparer
@@ -169,6 +182,9 @@ private final class Producer: @unchecked Sendable {
     private let environment: Environment
     /// Where the data file's prefetched part ends.
     private var prefetched = 0
+    /// Set, under its lock, when `run()` has returned.
+    private let exit = NSCondition()
+    private var hasExited = false
 
     init(
         reader: LineReader, preparer: EventPreparer, hinter: SnapshotHinter, queue: BoundedQueue<[NumberedLine]>,
@@ -193,7 +209,20 @@ private final class Producer: @unchecked Sendable {
         return true
     }
 
+    /// Waits until `run()` has returned: the thread no longer touches the input or the ledger.
+    func waitUntilExited() {
+        exit.lock()
+        while !hasExited { exit.wait() }
+        exit.unlock()
+    }
+
     func run() {
+        defer {
+            exit.lock()
+            hasExited = true
+            exit.broadcast()
+            exit.unlock()
+        }
         do {
             var batch: [NumberedLine] = []
             batch.reserveCapacity(batchSize)

@@ -10,7 +10,13 @@ final class LineReader {
         let tooLong: Bool
     }
 
+    /// Thrown by ``next()`` once the cancellation descriptor has become readable.
+    struct Cancelled: Error {}
+
     private let fd: Int32
+    /// A pipe's read end that becomes readable (a byte, or its write end closed) when the reading is
+    /// to stop: a read that would wait for input on a pipe or terminal waits for it too.
+    private let cancellation: Int32?
     private let limit: Int
     private var buffer: [UInt8] = []
     private var start = 0
@@ -18,9 +24,10 @@ final class LineReader {
     private var lineNumber = 0
     private static let chunkSize = 1 << 20
 
-    init(fd: Int32, limit: Int) {
+    init(fd: Int32, limit: Int, cancellation: Int32? = nil) {
         self.fd = fd
         self.limit = limit
+        self.cancellation = cancellation
     }
 
     func next() throws -> Line? {
@@ -28,9 +35,12 @@ final class LineReader {
         while true {
             if let newline = buffer[start...].firstIndex(of: 0x0a) {
                 lineNumber += 1
-                let bytes = tooLong ? [] : Array(buffer[start..<newline])
+                // Measured before `start` moves past it (measured after, no line was ever too long
+                // here, and only the preparer's own check caught one that fitted in the buffer).
+                let isTooLong = tooLong || newline - start > limit
+                let bytes = isTooLong ? [] : Array(buffer[start..<newline])
                 start = newline + 1
-                return Line(number: lineNumber, bytes: bytes, tooLong: tooLong || newline - start > limit)
+                return Line(number: lineNumber, bytes: bytes, tooLong: isTooLong)
             }
             if buffer.count - start > limit {
                 // Keep only the knowledge that this line is too long, not its bytes.
@@ -48,7 +58,25 @@ final class LineReader {
         }
     }
 
+    /// Waits until the input has bytes (or its end) to read, or the reading is cancelled.
+    private func waitForInput(cancellation: Int32) throws {
+        var descriptors = [
+            pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: cancellation, events: Int16(POLLIN), revents: 0),
+        ]
+        while true {
+            let ready = poll(&descriptors, 2, -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw LedgerError.io(path: "input", operation: "poll", errno: errno)
+            }
+            if descriptors[1].revents != 0 { throw Cancelled() }
+            if descriptors[0].revents != 0 { return }
+        }
+    }
+
     private func fill() throws {
+        if let cancellation { try waitForInput(cancellation: cancellation) }
         if start > 0 {
             buffer.removeFirst(start)
             start = 0

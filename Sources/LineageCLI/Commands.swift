@@ -202,6 +202,10 @@ enum Commands {
             return usage("\(name) does not take \(stray)", help: command.usage)
         }
         do {
+            // Before anything uses OpenSSL: a command that fails while an import's producer or a
+            // verification's workers still run must exit with its error, not crash in OpenSSL's
+            // clean-up at exit.
+            try CryptoLibrary.initializeWithoutExitCleanup()
             return try command.run(arguments, Context(arguments))
         } catch let error as UsageError {
             return usage(error.message, help: command.usage)

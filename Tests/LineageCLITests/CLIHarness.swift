@@ -73,10 +73,11 @@ final class RunningCommand {
     private let stderrPath: String
     private var handles: [FileHandle]
 
-    /// Starts `lineage ARGUMENTS` in `directory`; with `umask`, through `/bin/sh` that sets it first.
+    /// Starts `lineage ARGUMENTS` in `directory`; with a `prelude`, through `/bin/sh`, which runs
+    /// it first (a `umask`, a `ulimit`) and then execs the binary.
     init(
         arguments: [String], directory: String, stdinPath: String?, environment: [String: String],
-        umask: String? = nil
+        prelude: String? = nil
     ) throws {
         let token = UUID().uuidString
         stdoutPath = directory + "/.run-\(token).out"
@@ -90,9 +91,9 @@ final class RunningCommand {
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         handles = [out, err]
         let process = Process()
-        if let umask {
+        if let prelude {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", LineageBinary.path] + arguments
+            process.arguments = ["-c", "\(prelude) && exec \"$0\" \"$@\"", LineageBinary.path] + arguments
         } else {
             process.executableURL = URL(fileURLWithPath: LineageBinary.path)
             process.arguments = arguments
@@ -190,22 +191,30 @@ struct Sandbox {
     }
 
     /// Starts `lineage --ledger <this ledger> ARGS` (or `lineage ARGS` when `withLedger` is false).
+    /// With `umask`, the process starts with that umask; with `fileSizeLimit`, no file it writes may
+    /// grow past that many bytes (`ulimit -f`, in the 512-byte blocks of POSIX `sh`, with `SIGXFSZ`
+    /// ignored, so that the write that would pass it fails with `EFBIG` instead of killing it).
     func start(
         _ arguments: [String], withLedger: Bool = true, stdinPath: String? = nil, environment: [String: String] = [:],
-        umask: String? = nil
+        umask: String? = nil, fileSizeLimit: Int? = nil
     ) throws -> RunningCommand {
-        try RunningCommand(
+        var prelude: [String] = []
+        if let umask { prelude.append("umask \(umask)") }
+        if let fileSizeLimit { prelude += ["trap '' XFSZ", "ulimit -f \(fileSizeLimit / 512)"] }
+        return try RunningCommand(
             arguments: (withLedger ? ["--ledger", ledger] : []) + arguments, directory: root, stdinPath: stdinPath,
-            environment: environment, umask: umask)
+            environment: environment, prelude: prelude.isEmpty ? nil : prelude.joined(separator: " && "))
     }
 
     /// Runs `lineage --ledger <this ledger> ARGS` to completion.
     func run(
         _ arguments: [String], withLedger: Bool = true, stdinPath: String? = nil, environment: [String: String] = [:],
-        umask: String? = nil
+        umask: String? = nil, fileSizeLimit: Int? = nil
     ) throws -> CommandResult {
-        try start(arguments, withLedger: withLedger, stdinPath: stdinPath, environment: environment, umask: umask)
-            .wait()
+        try start(
+            arguments, withLedger: withLedger, stdinPath: stdinPath, environment: environment, umask: umask,
+            fileSizeLimit: fileSizeLimit
+        ).wait()
     }
 
     /// Runs a command that must exit 0 and print one JSON object; returns the object.
