@@ -27,24 +27,40 @@ enum AppendCommand {
         let ledger = try context.open()
         let progress = ProgressLine(label: "lines")
         var pendingReceipts: [UInt8] = []
-        let summary = try ledger.append(
-            from: fd, options: options,
-            onLine: { line in
-                if case .rejected(let rejection) = line.outcome {
-                    Terminal.err(rejectionLine(rejection, line: line.line, id: line.id).text)
-                }
-                if receipts != nil {
-                    pendingReceipts += Array(receipt(line).text.utf8)
-                    pendingReceipts.append(0x0a)
-                }
-            },
-            progress: { handled in
-                progress.update(handled)
-                if let receipts, !pendingReceipts.isEmpty {
-                    receipts.write(Data(pendingReceipts))
-                    pendingReceipts.removeAll(keepingCapacity: true)
-                }
-            })
+        // Lines whose batch has committed (or, atomic or dry, been thrown away): what a failure
+        // part-way leaves stored.
+        var committed = 0
+        let summary: AppendSummary
+        do {
+            summary = try ledger.append(
+                from: fd, options: options,
+                onLine: { line in
+                    if case .rejected(let rejection) = line.outcome {
+                        Terminal.err(rejectionLine(rejection, line: line.line, id: line.id).text)
+                    }
+                    if receipts != nil {
+                        pendingReceipts += Array(receipt(line).text.utf8)
+                        pendingReceipts.append(0x0a)
+                    }
+                },
+                progress: { handled in
+                    progress.update(handled)
+                    committed = options.atomic || options.dryRun ? 0 : handled
+                    if let receipts, !pendingReceipts.isEmpty {
+                        receipts.write(Data(pendingReceipts))
+                        pendingReceipts.removeAll(keepingCapacity: true)
+                    }
+                })
+        } catch let error as LMDBError where error.isCorruption {
+            progress.finish()
+            throw error
+        } catch let error as LogError {
+            progress.finish()
+            throw error
+        } catch {
+            progress.finish()
+            throw AppendStopped(cause: error, committedLines: committed)
+        }
         progress.finish()
 
         var fields: [(String, OutputValue)] = [
@@ -82,5 +98,18 @@ enum AppendCommand {
             ]
         }
         return .object(fields)
+    }
+}
+
+/// An append that failed part-way, told with how much of the input it had stored: a night's import
+/// stopped by a full disk is re-run as it was, and the committed lines come back as duplicates.
+struct AppendStopped: Error, CustomStringConvertible {
+    let cause: any Error
+    let committedLines: Int
+
+    var description: String {
+        guard committedLines > 0 else { return "\(cause); nothing of the input was stored" }
+        return "\(cause); the input's first \(committedLines) lines were stored before it "
+            + "(the same input again counts them as duplicates)"
     }
 }

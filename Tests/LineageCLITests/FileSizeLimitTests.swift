@@ -22,6 +22,12 @@ struct FileSizeLimitTests {
             try #require(created.exitCode == 0, "\(created.summary)")
             let limit = 1 << 20
 
+            // All or nothing: nothing.
+            let atomic = try box.run(["append", "--atomic", file], fileSizeLimit: limit)
+            #expect(!atomic.signaled && atomic.exitCode == 1, "\(atomic.summary)")
+            #expect(atomic.stderr.contains("nothing of the input was stored"), "\(atomic.summary)")
+            #expect(try box.checkpoint().size == 0)
+
             let stopped = try box.run(
                 ["append", "--batch-size", String(batch), "--receipts", box.path("receipts-1"), file],
                 fileSizeLimit: limit)
@@ -39,6 +45,9 @@ struct FileSizeLimitTests {
             let stored = try box.checkpoint()
             #expect(stored.size > 0 && stored.size < count, "the growth did not fail mid-way: \(stored.size)")
             #expect(stored.size % batch == 0, "\(stored.size) is not a whole number of batches of \(batch)")
+            #expect(
+                stopped.stderr.contains("the input's first \(stored.size) lines were stored before it"),
+                "the error does not say how far the append got: \(stopped.summary)")
             let receipted = try box.receipts("receipts-1")
             #expect(receipted.count == stored.size, "receipts for uncommitted lines, or missing")
             #expect(receipted.allSatisfy { JSONHelp.string($0["status"]) == "appended" })
