@@ -56,7 +56,9 @@ extension Ledger {
     /// Appends NDJSON events read from `fd` until end of input. Parsing, envelope checks and digests
     /// run on a second thread, a batch ahead of the writer, so both cores work. `onLine` is called
     /// for every line in order, after the transaction holding it has committed (or been thrown away);
-    /// `progress` after each batch with the number of lines handled so far.
+    /// `progress` after each batch with the number of lines handled so far. When this returns or
+    /// throws, that thread is done: `fd` is the caller's again, though not read to its end after an
+    /// error.
     public func append(
         from fd: Int32, options: AppendOptions = AppendOptions(),
         onLine: (LineOutcome) -> Void = { _ in }, progress: (Int) -> Void = { _ in }
@@ -104,7 +106,9 @@ extension Ledger {
         if options.atomic || options.dryRun {
             var all: [NumberedLine] = []
             while let batch = try queue.pop() { all += batch }
-            let outcomes = try writeAllOrNothing(all.lazy.map(\.prepared), dryRun: options.dryRun)
+            let (outcomes, committedHead) = try writeAllOrNothing(all.lazy.map(\.prepared), dryRun: options.dryRun)
+            // Nothing after a commit may throw: a caller told of an error takes it that nothing was stored.
+            summary.head = try committedHead ?? treeHead()
             report(all, outcomes)
         } else {
             while let batch = try queue.pop() {
@@ -114,7 +118,6 @@ extension Ledger {
                 queue.recycle(consume batch)
             }
         }
-        if options.atomic || options.dryRun { summary.head = try treeHead() }
         return summary
     }
 
@@ -134,29 +137,34 @@ extension Ledger {
         }
     }
 
-    /// One transaction over everything: committed only when no line is rejected (and never in a dry run).
-    private func writeAllOrNothing<Lines: Collection<PreparedLine>>(_ lines: Lines, dryRun: Bool) throws -> [Outcome] {
-        let attempt: (Transaction) throws -> [Outcome] = { txn in
+    /// One transaction over everything: committed only when no line is rejected (and never in a dry
+    /// run). The tree head is the committed one's, nil when nothing was committed.
+    private func writeAllOrNothing<Lines: Collection<PreparedLine>>(
+        _ lines: Lines, dryRun: Bool
+    ) throws -> (outcomes: [Outcome], head: TreeHead?) {
+        let attempt: (Transaction) throws -> (outcomes: [Outcome], head: TreeHead?) = { txn in
             let appender = try self.log.appender(in: txn)
             let outcomes = try self.write(lines, in: txn, appender: appender, recordedAt: Self.now())
             if !dryRun && outcomes.contains(where: { if case .rejected = $0 { true } else { false } }) {
                 throw AtomicRunRejected(outcomes: outcomes)
             }
-            return outcomes
+            return (outcomes, dryRun ? nil : try appender.treeHead())
         }
         if dryRun {
-            return try environment.writeAndDiscard(attempt).map {
-                if case .appended(let sequence) = $0 { return .wouldAppend(sequence) }
+            let outcomes = try environment.writeAndDiscard(attempt).outcomes.map {
+                if case .appended(let sequence) = $0 { return Outcome.wouldAppend(sequence) }
                 return $0
             }
+            return (outcomes, nil)
         }
         do {
             return try environment.write(attempt)
         } catch let aborted as AtomicRunRejected {
-            return aborted.outcomes.map {
-                if case .appended = $0 { return .discarded }
+            let outcomes = aborted.outcomes.map {
+                if case .appended = $0 { return Outcome.discarded }
                 return $0
             }
+            return (outcomes, nil)
         }
     }
 }
@@ -171,80 +179,87 @@ struct NumberedLine: Sendable {
     let prepared: PreparedLine
 }
 
-/// Reads and prepares batches on its own thread. It owns the reader and the preparer outright: they
-/// are handed over at creation and touched by no other thread. Only its exit is shared, under `exit`'s lock.
+/// Reads and prepares batches on its own thread. It owns the reader, the preparer and the hinter
+/// outright: they are handed over at creation and touched by no other thread, and let go on that
+/// thread before it says it has exited, so that none of them (nor the ledger the hinter holds) is
+/// freed by it after ``Ledger/append(from:options:onLine:progress:)`` has returned (the thread's
+/// closure, and this object with it, may be released there later). Only the exit is shared, under
+/// `exited`'s lock.
 private final class Producer: @unchecked Sendable {
-    private let reader: LineReader
-    private let preparer: EventPreparer
-    private let hinter: SnapshotHinter
+    private struct Work {
+        let reader: LineReader
+        let preparer: EventPreparer
+        let hinter: SnapshotHinter
+        let environment: Environment
+    }
+
+    private var work: Work?
     private let queue: BoundedQueue<[NumberedLine]>
     private let batchSize: Int
-    private let environment: Environment
     /// Where the data file's prefetched part ends.
     private var prefetched = 0
-    /// Set, under its lock, when `run()` has returned.
-    private let exit = NSCondition()
+    private let exited = NSCondition()
     private var hasExited = false
 
     init(
         reader: LineReader, preparer: EventPreparer, hinter: SnapshotHinter, queue: BoundedQueue<[NumberedLine]>,
         batchSize: Int, environment: Environment
     ) {
-        self.reader = reader
-        self.preparer = preparer
-        self.hinter = hinter
+        work = Work(reader: reader, preparer: preparer, hinter: hinter, environment: environment)
         self.queue = queue
         self.batchSize = batchSize
-        self.environment = environment
     }
 
     /// Hints the batch (its lookups in a snapshot, taken now) and hands it to the writer.
-    private func push(_ batch: inout [NumberedLine]) throws -> Bool {
-        try hinter.addHints(to: &batch)
+    private func push(_ batch: inout [NumberedLine], _ work: Work) throws -> Bool {
+        try work.hinter.addHints(to: &batch)
         guard queue.push(batch) else { return false }
         // While the writer stores the batch, the pages it will take next are brought into the page
         // cache here (``Environment/prefetchGrowth(bytes:from:)``): 4 KiB an event, about three
         // batches of the 1.3 KB an event takes on disk, so the writer finds them there.
-        prefetched = environment.prefetchGrowth(bytes: batch.count * 4096, from: prefetched)
+        prefetched = work.environment.prefetchGrowth(bytes: batch.count * 4096, from: prefetched)
         return true
     }
 
     /// Waits until `run()` has returned: the thread no longer touches the input or the ledger.
     func waitUntilExited() {
-        exit.lock()
-        while !hasExited { exit.wait() }
-        exit.unlock()
+        exited.lock()
+        while !hasExited { exited.wait() }
+        exited.unlock()
     }
 
     func run() {
-        defer {
-            exit.lock()
-            hasExited = true
-            exit.broadcast()
-            exit.unlock()
-        }
+        if let work { produce(work) }
+        queue.freeSpentUntilCancelled()
+        work = nil
+        exited.lock()
+        hasExited = true
+        exited.broadcast()
+        exited.unlock()
+    }
+
+    private func produce(_ work: Work) {
         do {
             var batch: [NumberedLine] = []
             batch.reserveCapacity(batchSize)
-            while let line = try reader.next() {
+            while let line = try work.reader.next() {
                 let prepared: PreparedLine =
                     line.tooLong
                     ? .rejected(
                         Rejection(
                             line: line.number, field: nil, rule: .lineTooLong,
                             message: "the line is longer than \(EventPreparer.maxLineBytes) bytes"))
-                    : preparer.prepare(line.bytes[...], line: line.number)
+                    : work.preparer.prepare(line.bytes[...], line: line.number)
                 batch.append(NumberedLine(number: line.number, prepared: prepared))
                 if batch.count == batchSize {
-                    guard try push(&batch) else { return }
+                    guard try push(&batch, work) else { return }
                     batch.removeAll(keepingCapacity: true)
                 }
             }
-            if !batch.isEmpty { guard try push(&batch) else { return } }
+            if !batch.isEmpty { guard try push(&batch, work) else { return } }
             queue.finish(error: nil)
         } catch {
             queue.finish(error: error)
         }
-        queue.freeSpentUntilCancelled()
     }
 }

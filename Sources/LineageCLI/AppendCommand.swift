@@ -30,6 +30,7 @@ enum AppendCommand {
         // Lines whose batch has committed (or, atomic or dry, been thrown away): what a failure
         // part-way leaves stored.
         var committed = 0
+        var receiptsFailure: (any Error)?
         let summary: AppendSummary
         do {
             summary = try ledger.append(
@@ -46,8 +47,9 @@ enum AppendCommand {
                 progress: { handled in
                     progress.update(handled)
                     committed = options.atomic || options.dryRun ? 0 : handled
-                    if let receipts, !pendingReceipts.isEmpty {
-                        receipts.write(Data(pendingReceipts))
+                    if let receipts, !pendingReceipts.isEmpty, receiptsFailure == nil {
+                        // FileHandle's write(_: Data) traps on an error (a full disk); this throws.
+                        do { try receipts.write(contentsOf: Data(pendingReceipts)) } catch { receiptsFailure = error }
                         pendingReceipts.removeAll(keepingCapacity: true)
                     }
                 })
@@ -62,6 +64,10 @@ enum AppendCommand {
             throw AppendStopped(cause: error, committedLines: committed)
         }
         progress.finish()
+        if let receiptsFailure {
+            throw UnwrittenReceipts(
+                path: arguments.options["--receipts"] ?? "", cause: receiptsFailure, summary: summary)
+        }
 
         var fields: [(String, OutputValue)] = [
             ("appended", .int(summary.appended)), ("duplicates", .int(summary.duplicates)),
@@ -109,7 +115,21 @@ struct AppendStopped: Error, CustomStringConvertible {
 
     var description: String {
         guard committedLines > 0 else { return "\(cause); nothing of the input was stored" }
-        return "\(cause); the input's first \(committedLines) lines were stored before it "
-            + "(the same input again counts them as duplicates)"
+        return "\(cause); the input's first \(committedLines) lines were handled before it "
+            + "(stored, or found to be duplicates, or rejected as reported; the same input again "
+            + "counts the stored ones as duplicates)"
+    }
+}
+
+/// An append that went through while its receipts could not all be written.
+struct UnwrittenReceipts: Error, CustomStringConvertible {
+    let path: String
+    let cause: any Error
+    let summary: AppendSummary
+
+    var description: String {
+        "writing the receipts file \(path) failed: \(cause); the append went on all the same: "
+            + "\(summary.appended) appended, \(summary.duplicates) duplicates, \(summary.rejected) rejected, "
+            + "tree size \(summary.head.size)"
     }
 }

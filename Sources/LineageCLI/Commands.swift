@@ -206,7 +206,13 @@ enum Commands {
             // verification's workers still run must exit with its error, not crash in OpenSSL's
             // clean-up at exit.
             try CryptoLibrary.initializeWithoutExitCleanup()
-            return try command.run(arguments, Context(arguments))
+            let code = try command.run(arguments, Context(arguments))
+            // A result that did not reach stdout (a full disk, a closed pipe) is not a success.
+            guard code != .ok || !Terminal.outputFailed else {
+                Terminal.err("lineage \(name): the result could not be written to stdout")
+                return .failure
+            }
+            return code
         } catch let error as UsageError {
             return usage(error.message, help: command.usage)
         } catch let error as LogError {

@@ -185,7 +185,7 @@ enum QueryCommands {
     static func write(_ bytes: [UInt8]) {
         var line = bytes
         line.append(UInt8(ascii: "\n"))
-        FileHandle.standardOutput.write(Data(line))
+        Terminal.out(bytes: line)
     }
 
     static func lookup(_ arguments: Arguments, _ context: Context) throws -> ExitCode {
