@@ -27,8 +27,8 @@ enum AppendCommand {
         let ledger = try context.open()
         let progress = ProgressLine(label: "lines")
         var pendingReceipts: [UInt8] = []
-        // Lines whose batch has committed (or, atomic or dry, been thrown away): what a failure
-        // part-way leaves stored.
+        // The lines of the batches committed so far (none in an atomic run or a dry run, which
+        // store all or nothing): how far an append that fails part-way got.
         var committed = 0
         var receiptsFailure: (any Error)?
         let summary: AppendSummary
@@ -107,8 +107,8 @@ enum AppendCommand {
     }
 }
 
-/// An append that failed part-way, told with how much of the input it had stored: a night's import
-/// stopped by a full disk is re-run as it was, and the committed lines come back as duplicates.
+/// An append that failed part-way, told with how much of the input it had handled: a night's
+/// import stopped by a full disk is re-run as it was, and what it stored comes back as duplicates.
 struct AppendStopped: Error, CustomStringConvertible {
     let cause: any Error
     let committedLines: Int
