@@ -205,6 +205,29 @@ public final class Transaction {
         return DatabaseStatistics(stat)
     }
 
+    /// The pages on LMDB's free list as this transaction sees it: freed by earlier commits, reused
+    /// by later ones (once no reader's snapshot needs them) before the file grows. Read as
+    /// `mdb_stat -f` reads it: database 0 holds, per freeing transaction, a list of page numbers whose
+    /// first element is their count.
+    public func freePages() throws -> Int {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, 0, &cursor), "mdb_cursor_open(free list)")
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val()
+        var value = MDB_val()
+        var pages = 0
+        var code = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+        while code == MDB_SUCCESS {
+            guard value.mv_size >= MemoryLayout<Int>.size else {
+                throw LMDBError(code: MDB_CORRUPTED, operation: "mdb_cursor_get(free list)")
+            }
+            pages += value.mv_data.loadUnaligned(as: Int.self)
+            code = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
+        }
+        guard code == MDB_NOTFOUND else { throw LMDBError(code: code, operation: "mdb_cursor_get(free list)") }
+        return pages
+    }
+
     /// The flags the database was created with. The corresponding C function is `mdb_dbi_flags`.
     public func flags(of database: Database) throws -> DatabaseFlags {
         var flags: UInt32 = 0

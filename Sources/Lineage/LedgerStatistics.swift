@@ -16,15 +16,18 @@ public struct LedgerStatistics: Sendable {
     public let databases: [DatabaseUsage]
     public let environment: EnvironmentInfo
     public let durability: Durability
-    /// The length of `data.mdb`: the map size, which the ledger keeps allocated on disk (the pages in
-    /// use are `environment.usedBytes`).
+    /// The length of `data.mdb`: the map size, which the ledger keeps allocated on disk (the pages
+    /// up to the last one written are `environment.usedBytes`).
     public let fileBytes: Int
+    /// Of `environment.usedBytes`, the pages on LMDB's free list: written once, freed by a later
+    /// commit (a rebuild frees the old projections' pages), and taken again before the file grows.
+    public let freeBytes: Int
 }
 
 extension Ledger {
     public func statistics() throws -> LedgerStatistics {
         let runIndexes = self.runIndexes
-        let (head, usage) = try environment.read { txn in
+        let (head, usage, freePages) = try environment.read { txn in
             (
                 try log.treeHead(in: txn),
                 try databases.map { database in
@@ -34,12 +37,14 @@ extension Ledger {
                         name: database.name, statistics: statistics,
                         entries: runs.map { Int($0.reduce(0) { $0 + $1.entries }) } ?? statistics.entries,
                         runs: runs?.count)
-                }
+                },
+                try txn.freePages()
             )
         }
         let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/data.mdb")
+        let info = environment.info
         return LedgerStatistics(
-            head: head, databases: usage, environment: environment.info, durability: environment.durability,
-            fileBytes: (attributes?[.size] as? NSNumber)?.intValue ?? 0)
+            head: head, databases: usage, environment: info, durability: environment.durability,
+            fileBytes: (attributes?[.size] as? NSNumber)?.intValue ?? 0, freeBytes: freePages * info.pageSize)
     }
 }

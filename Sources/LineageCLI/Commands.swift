@@ -346,7 +346,8 @@ enum Commands {
                 ("records", .int(records)),
                 ("databases", .object(databases)),
                 ("fileBytes", .int(stats.fileBytes)), ("mapSize", .int(stats.environment.mapSize)),
-                ("usedBytes", .int(stats.environment.usedBytes)), ("pageSize", .int(stats.environment.pageSize)),
+                ("usedBytes", .int(stats.environment.usedBytes)), ("freeBytes", .int(stats.freeBytes)),
+                ("pageSize", .int(stats.environment.pageSize)),
                 (
                     "readers",
                     .object([
