@@ -31,6 +31,15 @@ extension Ledger {
             try projections.all.reduce(0) { $0 + (try txn.statistics($1).bytes) }
         }
         try environment.reserve(2 * projectionBytes + (64 << 20))
+        // LMDB reuses a freed page only once no snapshot can see it, and the replay's decoders read
+        // in a snapshot of the last commit: the pages that commit freed (a previous rebuild's old
+        // projections) would stay out of reach, and the file would grow by the projections' size
+        // again. A commit that changes nothing (the key check put back as it is) comes first, so
+        // that the decoders' snapshot is newer than every freeing commit.
+        let keyCheckKey = Array("keyCheck".utf8)
+        try environment.write { txn in
+            if let check = try txn.get(meta, key: keyCheckKey) { try txn.put(meta, key: keyCheckKey, value: check) }
+        }
         return try environment.write { txn in
             let replayed = try replayProjections(in: txn, runEntries: runEntries, progress: progress)
             // Projections of an earlier format are now the current one's, in the same transaction.
