@@ -205,11 +205,13 @@ public final class Transaction {
         return DatabaseStatistics(stat)
     }
 
-    /// The pages on LMDB's free list as this transaction sees it: freed by earlier commits, reused
-    /// by later ones (once no reader's snapshot needs them) before the file grows. Read as
-    /// `mdb_stat -f` reads it: database 0 holds, per freeing transaction, a list of page numbers whose
-    /// first element is their count.
+    /// The pages on LMDB's free list as this read-only transaction sees it: freed by earlier
+    /// commits, reused by later ones (once neither the newest commit nor a reader's snapshot needs
+    /// them) before the file grows. Read as `mdb_stat -f` reads it: database 0 holds, per freeing
+    /// transaction, a list of page numbers whose first element is their count (LMDB refuses a
+    /// cursor on it in a write transaction).
     public func freePages() throws -> Int {
+        precondition(!isWritable, "LMDB opens no cursor on its free list in a write transaction")
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(handle, 0, &cursor), "mdb_cursor_open(free list)")
         defer { mdb_cursor_close(cursor) }
@@ -218,10 +220,12 @@ public final class Transaction {
         var pages = 0
         var code = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
         while code == MDB_SUCCESS {
-            guard value.mv_size >= MemoryLayout<Int>.size else {
+            let count = value.mv_size >= MemoryLayout<Int>.size ? value.mv_data.loadUnaligned(as: Int.self) : -1
+            // A list holds at most as many numbers as fit after its count (it may have room to spare).
+            guard count >= 0, count <= value.mv_size / MemoryLayout<Int>.size - 1 else {
                 throw LMDBError(code: MDB_CORRUPTED, operation: "mdb_cursor_get(free list)")
             }
-            pages += value.mv_data.loadUnaligned(as: Int.self)
+            pages += count
             code = mdb_cursor_get(cursor, &key, &value, MDB_NEXT)
         }
         guard code == MDB_NOTFOUND else { throw LMDBError(code: code, operation: "mdb_cursor_get(free list)") }

@@ -31,11 +31,11 @@ extension Ledger {
             try projections.all.reduce(0) { $0 + (try txn.statistics($1).bytes) }
         }
         try environment.reserve(2 * projectionBytes + (64 << 20))
-        // LMDB reuses a freed page only once no snapshot can see it, and the replay's decoders read
-        // in a snapshot of the last commit: the pages that commit freed (a previous rebuild's old
-        // projections) would stay out of reach, and the file would grow by the projections' size
-        // again. A commit that changes nothing (the key check put back as it is) comes first, so
-        // that the decoders' snapshot is newer than every freeing commit.
+        // LMDB never gives a write transaction the pages the newest commit freed (the meta page
+        // before it still points to them): a replay right after a previous rebuild's commit could
+        // not take that rebuild's freed projections, and grew the file by their size again. A
+        // commit that changes nothing (the key check, which opening the ledger found, put back as
+        // it is: an identical put still writes a new transaction) comes in between.
         let keyCheckKey = Array("keyCheck".utf8)
         try environment.write { txn in
             if let check = try txn.get(meta, key: keyCheckKey) { try txn.put(meta, key: keyCheckKey, value: check) }
