@@ -53,14 +53,10 @@ enum AppendCommand {
                         pendingReceipts.removeAll(keepingCapacity: true)
                     }
                 })
-        } catch let error as LMDBError where error.isCorruption {
-            progress.finish()
-            throw error
-        } catch let error as LogError {
-            progress.finish()
-            throw error
         } catch {
             progress.finish()
+            // Damage keeps its own exit code (Commands.main); anything else is told with how far it got.
+            if (error as? LMDBError)?.isCorruption == true || error is LogError { throw error }
             throw AppendStopped(cause: error, committedLines: committed)
         }
         progress.finish()
