@@ -166,40 +166,57 @@ public final class RunIndexReader: RunIndexView {
         withPrefix prefix: [UInt8], pending: [PendingPuts.Entry], reverse: Bool, newerThan floor: UInt64? = nil,
         _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
     ) throws {
-        var lists: [[PendingPuts.Entry]] = pending.isEmpty ? [] : [pending]
         let candidates = try prefix.withUnsafeBytes {
             try candidateRuns(hash: filterHash($0, isPrefix: true), newerThan: floor)
         }
-        if !candidates.isEmpty {
-            // Every entry is collected before `body` sees any, so a nested scan may reuse the cursor.
-            let cursor = try txn.sharedCursor(index.database)
-            do {
-                for position in candidates {
-                    let start = prefix.withUnsafeBytes { bytes -> [UInt8] in
-                        setPhysicalKey(run: directory.runs[position].id, bytes)
-                        return physicalKey
+        // Most of an import's lookups find no run to read: the pending puts alone are visited.
+        if candidates.isEmpty {
+            try Self.visit(pending, reverse: reverse, body)
+            return
+        }
+        var lists: [[PendingPuts.Entry]] = []
+        lists.reserveCapacity(candidates.count + 1)
+        if !pending.isEmpty { lists.append(pending) }
+        // Every entry is collected before `body` sees any, so a nested scan may reuse the cursor.
+        let cursor = try txn.sharedCursor(index.database)
+        for position in candidates {
+            let start = prefix.withUnsafeBytes { bytes -> [UInt8] in
+                setPhysicalKey(run: directory.runs[position].id, bytes)
+                return physicalKey
+            }
+            var list: [PendingPuts.Entry] = []
+            // Room for a person's versions of a field in one run, at once: growing from empty
+            // reallocated a few times per run read.
+            list.reserveCapacity(8)
+            try start.withUnsafeBytes { startBytes in
+                var found = try cursor.withEntry(atLeast: start) { key, value in
+                    hasPrefix(key, startBytes)
+                        ? PendingPuts.Entry(key: UnsafeRawBufferPointer(rebasing: key[4...]), value: value) : nil
+                }
+                while let current = found, let entry = current {
+                    list.append(entry)
+                    found = try cursor.withEntry(.next) { key, value in
+                        hasPrefix(key, startBytes)
+                            ? PendingPuts.Entry(key: UnsafeRawBufferPointer(rebasing: key[4...]), value: value) : nil
                     }
-                    var list: [PendingPuts.Entry] = []
-                    try start.withUnsafeBytes { startBytes in
-                        var found = try cursor.withEntry(atLeast: start) { key, value in
-                            hasPrefix(key, startBytes)
-                                ? PendingPuts.Entry(key: UnsafeRawBufferPointer(rebasing: key[4...]), value: value)
-                                : nil
-                        }
-                        while let current = found, let entry = current {
-                            list.append(entry)
-                            found = try cursor.withEntry(.next) { key, value in
-                                hasPrefix(key, startBytes)
-                                    ? PendingPuts.Entry(key: UnsafeRawBufferPointer(rebasing: key[4...]), value: value)
-                                    : nil
-                            }
-                        }
-                    }
-                    if !list.isEmpty { lists.append(list) }
                 }
             }
+            if !list.isEmpty { lists.append(list) }
         }
         try Self.merge(lists, reverse: reverse, body)
+    }
+
+    /// Visits one sorted list, descending when `reverse`, by index: `reversed()` of an array picked
+    /// beside the array itself is a reversed copy.
+    private static func visit(
+        _ list: [PendingPuts.Entry], reverse: Bool,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
+    ) rethrows {
+        if reverse {
+            for index in list.indices.reversed() { guard try body(list[index].key, list[index].value) else { return } }
+        } else {
+            for entry in list { guard try body(entry.key, entry.value) else { return } }
+        }
     }
 
     /// Visits sorted lists merged in key order (descending when `reverse`); where lists share a key,
@@ -208,10 +225,8 @@ public final class RunIndexReader: RunIndexView {
         _ lists: [[PendingPuts.Entry]], reverse: Bool,
         _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
     ) throws {
-        if lists.count == 1 {
-            for entry in reverse ? lists[0].reversed() : lists[0] {
-                guard try body(entry.key, entry.value) else { return }
-            }
+        if lists.count <= 1 {
+            try visit(lists.first ?? [], reverse: reverse, body)
             return
         }
         var heads = lists.map { reverse ? $0.count - 1 : 0 }

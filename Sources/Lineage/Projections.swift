@@ -123,11 +123,8 @@ struct Projections: Sendable {
                 key.append(0)
                 key.append(contentsOf: item.field.utf8)
                 key.append(0)
-                for shift in stride(from: 56, through: 0, by: -8) {
-                    key.append(UInt8(truncatingIfNeeded: sequence >> UInt64(shift)))
-                }
-                key.append(UInt8(index >> 8))
-                key.append(UInt8(index & 0xff))
+                BigEndian.append(sequence, to: &key)
+                withUnsafeBytes(of: UInt16(index).bigEndian) { key.append(contentsOf: $0) }
                 entries.append(Entry(target: .provenance, key: key, value: value.bytes))
                 if Vocabulary.standard.fields[item.field]?.type == .personalIdentityCode,
                     let digest = try identityDigest(index)

@@ -99,4 +99,55 @@ struct PendingPutsTests {
         #expect(found.map { Array($0.value) } == expected.map(\.value))
         #expect(puts.count >= expected.count)
     }
+
+    @Test(
+        "sortedPositions orders byte strings as memcmp does, equal ones by position, whatever their lengths and zero bytes"
+    )
+    func sortedPositionsMatchesMemcmpOrder() {
+        var random = SplitMix64(seed: 23)
+        // A small alphabet with 0x00 (which the zero padding of short strings must not confuse
+        // with a real zero) and high bytes, lengths around the 8- and 16-byte words, and repeats.
+        let alphabet: [UInt8] = [0x00, 0x01, 0x7f, 0x80, 0xff]
+        var strings: [[UInt8]] = []
+        for _ in 0..<3_000 {
+            if !strings.isEmpty && random.next() % 5 == 0 {
+                strings.append(strings[Int(random.next() % UInt64(strings.count))])
+                continue
+            }
+            let length = Int(random.next() % 25)
+            strings.append((0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
+        }
+        // One buffer holds them all, so that each is lent in place for the whole sort.
+        var flat: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for string in strings {
+            ranges.append(flat.count..<(flat.count + string.count))
+            flat.append(contentsOf: string)
+        }
+        let order = flat.withUnsafeBytes { buffer in
+            sortedPositions(count: strings.count) { UnsafeRawBufferPointer(rebasing: buffer[ranges[$0]]) }
+        }
+        let expected = strings.indices.sorted { a, b in
+            strings[a] != strings[b] ? strings[a].lexicographicallyPrecedes(strings[b]) : a < b
+        }
+        #expect(order == expected)
+    }
+
+    @Test("readable puts, some repeated, come out sorted once each with the last value")
+    func readablePutsComeOutSorted() {
+        let puts = PendingPuts(scope: .zeroTerminatedParts(2))
+        var model: [[UInt8]: [UInt8]] = [:]
+        var random = SplitMix64(seed: 29)
+        for round in 0..<2_000 {
+            let key = Self.key(
+                subject: Int(random.next() % 40), field: Int(random.next() % 4), suffix: Int(random.next() % 500))
+            let value = Array("v\(round)".utf8)
+            key.withUnsafeBytes { k in value.withUnsafeBytes { v in puts.put(k, v) } }
+            model[key] = value
+        }
+        let expected = model.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        let found = puts.sorted()
+        #expect(found.map { Array($0.key) } == expected.map(\.key))
+        #expect(found.map { Array($0.value) } == expected.map(\.value))
+    }
 }
