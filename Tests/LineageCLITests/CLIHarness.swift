@@ -230,6 +230,19 @@ struct Sandbox {
         try #require(result.exitCode == 0, "\(result.summary)", sourceLocation: sourceLocation)
     }
 
+    /// A new ledger holding `count` fixture events, appended from `events.ndjson` through the CLI,
+    /// which must succeed; returns the events.
+    func ledger(
+        holdingFixtures count: Int, seed: UInt64, rich: Bool = true, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> [TestEvent] {
+        let events = Fixtures.events(count: count, seed: seed, rich: rich)
+        let file = try write(events.map(\.line), to: "events.ndjson")
+        try initLedger(sourceLocation: sourceLocation)
+        let appended = try run(["append", file])
+        try #require(appended.exitCode == 0, "\(appended.summary)", sourceLocation: sourceLocation)
+        return events
+    }
+
     /// The tree head as `lineage checkpoint` prints it.
     func checkpoint(sourceLocation: SourceLocation = #_sourceLocation) throws -> (size: Int, root: String) {
         let head = try json(["checkpoint"], sourceLocation: sourceLocation)

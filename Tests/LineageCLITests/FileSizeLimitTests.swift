@@ -149,10 +149,7 @@ struct FileSizeLimitTests {
     @Test("a result that cannot be written to stdout is a failure, not a crash")
     func unwritableOutput() throws {
         try Sandbox.with { box in
-            let events = Fixtures.events(count: 400, seed: 0xF3F0, rich: false)
-            let file = try box.write(events.map(\.line), to: "events.ndjson")
-            try box.initLedger()
-            #expect(try box.run(["append", file]).exitCode == 0)
+            let events = try box.ledger(holdingFixtures: 400, seed: 0xF3F0, rich: false)
             let counts = Dictionary(grouping: events.compactMap(\.subject), by: { $0 }).mapValues(\.count)
             let subject = try #require(counts.max { $0.value < $1.value }?.key)
             let full = try box.run(["provenance", "--subject", subject])

@@ -6,10 +6,7 @@ struct StatsTests {
     @Test("the free pages a rebuild leaves are counted, and the next rebuild takes them instead of growing")
     func freePagesAfterRebuild() throws {
         try Sandbox.with { box in
-            let events = Fixtures.events(count: 2_000, seed: 0x57A7, rich: false)
-            let file = try box.write(events.map(\.line), to: "events.ndjson")
-            try box.initLedger()
-            #expect(try box.run(["append", file]).exitCode == 0)
+            _ = try box.ledger(holdingFixtures: 2_000, seed: 0x57A7, rich: false)
             func usage() throws -> (used: Int, free: Int) {
                 let stats = try box.json(["stats"])
                 let used = try #require(JSONHelp.int(stats["usedBytes"]))
