@@ -39,18 +39,20 @@ public struct Cursor {
 
     /// Where ``withEntry(_:_:)`` moves.
     public enum Move {
-        case first, next
+        case first, next, last, previous
 
         var operation: MDB_cursor_op {
             switch self {
             case .first: MDB_FIRST
             case .next: MDB_NEXT
+            case .last: MDB_LAST
+            case .previous: MDB_PREV
             }
         }
     }
 
     /// Moves and calls `body` with the entry's key and value in place, without copying them; `nil`
-    /// past the end. The buffers die with the move after them: they must not escape `body`. For the
+    /// past either end. The buffers die with the move after them: they must not escape `body`. For the
     /// scans that read every record, where a copy per entry was a measurable share.
     public func withEntry<T>(
         _ move: Move, _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> T

@@ -16,6 +16,18 @@ public protocol RunIndexView: AnyObject {
         withPrefix prefix: [UInt8], reverse: Bool, newerThan floor: UInt64?,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
     ) throws
+    /// Calls `body` with every entry whose key starts with `prefix`, in descending key order, lent in
+    /// place, until `body` returns false — for a prefix under which keys only grow with time: every
+    /// key stored under it is greater than every key stored under it before (a sequence number after
+    /// the prefix, say). Then the newest run holds the greatest keys, and a run is read only once
+    /// `body` has seen every entry of the newer ones: a visit that stops at the first entry reads the
+    /// newest run that holds the prefix, where ``forEachEntry(withPrefix:reverse:newerThan:_:)`` reads
+    /// every run that may hold it. Throws ``RunIndexDamage`` when a run holds a key that is not below
+    /// the keys of the newer runs (the premise broken). `newerThan` as for ``withValue(_:newerThan:_:)``.
+    func forEachEntryNewestFirst(
+        growingWithRecency prefix: [UInt8], newerThan floor: UInt64?,
+        _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool
+    ) throws
 }
 
 extension RunIndexView {
@@ -204,6 +216,81 @@ public final class RunIndexReader: RunIndexView {
             if !list.isEmpty { lists.append(list) }
         }
         try Self.merge(lists, reverse: reverse, body)
+    }
+
+    public func forEachEntryNewestFirst(
+        growingWithRecency prefix: [UInt8], newerThan floor: UInt64?,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        try forEachEntryNewestFirst(growingWithRecency: prefix, pending: [], newerThan: floor, body)
+    }
+
+    /// The newest-first visit, with `pending` (sorted, all starting with `prefix`) newest of all. Each
+    /// run is read backwards from the end of the prefix's range when the visit reaches it, an entry at
+    /// a time, so `body` must not read the index itself (it would move the shared cursor).
+    func forEachEntryNewestFirst(
+        growingWithRecency prefix: [UInt8], pending: [PendingPuts.Entry], newerThan floor: UInt64? = nil,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        // The lowest key visited so far: every key of an older run must be below it.
+        var lowest: UnsafeRawBufferPointer?
+        for entry in pending.reversed() {
+            guard try body(entry.key, entry.value) else { return }
+            lowest = entry.key
+        }
+        let candidates = try prefix.withUnsafeBytes {
+            try candidateRuns(hash: filterHash($0, isPrefix: true), newerThan: floor)
+        }
+        guard !candidates.isEmpty else { return }
+        let cursor = try txn.sharedCursor(index.database)
+        var stopped = false
+        for position in candidates where !stopped {
+            let start = prefix.withUnsafeBytes { bytes -> [UInt8] in
+                setPhysicalKey(run: directory.runs[position].id, bytes)
+                return physicalKey
+            }
+            try start.withUnsafeBytes { startBytes in
+                func inRange(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> PendingPuts.Entry? {
+                    hasPrefix(key, startBytes)
+                        ? PendingPuts.Entry(key: UnsafeRawBufferPointer(rebasing: key[4...]), value: value) : nil
+                }
+                // The last entry under the prefix: the one before the first key past its range.
+                var found: PendingPuts.Entry??
+                if let end = Self.successor(of: start), try cursor.withEntry(atLeast: end, { _, _ in true }) != nil {
+                    found = try cursor.withEntry(.previous, inRange)
+                } else {
+                    found = try cursor.withEntry(.last, inRange)
+                }
+                var isGreatest = true
+                while let current = found, let entry = current {
+                    if isGreatest, let lowest, compareBytes(entry.key, lowest) >= 0 {
+                        throw index.damage(
+                            "run \(directory.runs[position].id) holds a key under a prefix visited newest first that is not below the newer runs' keys"
+                        )
+                    }
+                    isGreatest = false
+                    guard try body(entry.key, entry.value) else {
+                        stopped = true
+                        return
+                    }
+                    lowest = entry.key
+                    found = try cursor.withEntry(.previous, inRange)
+                }
+            }
+        }
+    }
+
+    /// The least key greater than every key that starts with `bytes`, if there is one.
+    static func successor(of bytes: [UInt8]) -> [UInt8]? {
+        var successor = bytes
+        while let last = successor.last {
+            if last < 0xff {
+                successor[successor.count - 1] = last + 1
+                return successor
+            }
+            successor.removeLast()
+        }
+        return nil
     }
 
     /// Visits one sorted list, descending when `reverse`, by index: `reversed()` of an array picked

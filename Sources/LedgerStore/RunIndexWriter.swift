@@ -68,6 +68,14 @@ public final class RunIndexWriter: RunIndexView {
         try reader.forEachEntry(withPrefix: prefix, pending: fresh, reverse: reverse, newerThan: floor, body)
     }
 
+    public func forEachEntryNewestFirst(
+        growingWithRecency prefix: [UInt8], newerThan floor: UInt64?,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        let fresh = prefix.withUnsafeBytes { pending.entries(withPrefix: $0) }
+        try reader.forEachEntryNewestFirst(growingWithRecency: prefix, pending: fresh, newerThan: floor, body)
+    }
+
     /// Stores the pending puts as one new run of `weight` flushes, merges runs as their weights
     /// require, and stores the directory. It runs by itself before the transaction commits, with the
     /// weight of one flush. A rebuild's runs (``beginRun(weight:)``) weigh the flushes an import of

@@ -332,7 +332,10 @@ struct Projections: Sendable {
         let prefix = Self.prefix(subject, field)
         let wanted = caseID.map { Array($0.utf8) }
         var candidates = VersionCandidates.none
-        try provenance.view(in: txn).forEachEntry(withPrefix: prefix, reverse: true, newerThan: floor) { key, value in
+        // A field's provenance keys end in the sequence number, which only grows: the newest runs
+        // hold the newest versions, and the scan stops in the first run that holds the one wanted.
+        try provenance.view(in: txn).forEachEntryNewestFirst(growingWithRecency: prefix, newerThan: floor) {
+            key, value in
             guard key.count == prefix.count + 10 else { return true }
             guard let entryCase = Self.caseID(inProvenanceEntry: value) else {
                 throw StoredEvent.Unreadable(description: "a provenance entry is malformed")

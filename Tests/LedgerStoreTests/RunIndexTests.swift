@@ -530,6 +530,107 @@ struct RunIndexTests {
     }
 
     @Test(
+        "a newest-first visit of keys growing with time gives the reverse scan's entries, and stops in the newest run")
+    func newestFirstVisit() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path, scope: .zeroTerminatedParts(2), fanIn: 8)
+            func versionKey(_ subject: Int, _ field: Int, _ sequence: Int) -> [UInt8] {
+                Array("s\(subject)".utf8) + [0] + Array("f\(field)".utf8) + [0] + BigEndian.bytes(UInt64(sequence))
+            }
+            // Keys whose suffix grows with every transaction, as provenance's sequence numbers do:
+            // forty flushes leave runs of several sizes, and each subject's field in many of them.
+            var sequence = 0
+            var model: [[UInt8]: [UInt8]] = [:]
+            for _ in 0..<40 {
+                try fixture.environment.write { txn in
+                    let writer = try fixture.index.writer(in: txn)
+                    for item in 0..<30 {
+                        sequence += 1
+                        let k = versionKey(item % 6, item % 4, sequence)
+                        writer.put(k, [UInt8(item)])
+                        model[k] = [UInt8(item)]
+                    }
+                }
+            }
+            func newestFirst(_ view: any RunIndexView, _ prefix: [UInt8], limit: Int, newerThan floor: UInt64? = nil)
+                throws -> [RunEntry]
+            {
+                var found: [RunEntry] = []
+                try view.forEachEntryNewestFirst(growingWithRecency: prefix, newerThan: floor) { key, value in
+                    found.append(RunEntry(key: Array(key), value: Array(value)))
+                    return found.count < limit
+                }
+                return found
+            }
+            try fixture.environment.read { txn in
+                let reader = try fixture.index.reader(in: txn)
+                #expect(try fixture.index.runs(in: txn).count > 3)
+                for subject in 0..<7 {
+                    for field in 0..<5 {
+                        let prefix = Array("s\(subject)".utf8) + [0] + Array("f\(field)".utf8) + [0]
+                        for limit in [1, 3, Int.max] {
+                            #expect(
+                                try newestFirst(reader, prefix, limit: limit)
+                                    == expectedBackwards(model, prefix, stoppingAfter: limit))
+                        }
+                    }
+                }
+                // The newest entry costs one seek into the newest run, where the merged scan seeks
+                // into every run that holds the field.
+                let prefix = Array("s1".utf8) + [0] + Array("f1".utf8) + [0]
+                var before = txn.readCount
+                _ = try newestFirst(reader, prefix, limit: 1)
+                let lazy = txn.readCount - before
+                before = txn.readCount
+                _ = try backwards(reader, prefix, stoppingAfter: 1)
+                let merged = txn.readCount - before
+                #expect(lazy <= 2)
+                #expect(merged > lazy + 2)
+            }
+            // In a write transaction the pending puts come first, then what was stored since a floor.
+            let floor = try fixture.environment.read { try fixture.index.recencyFloor(in: $0) }
+            try fixture.environment.writeAndDiscard { txn in
+                let writer = try fixture.index.writer(in: txn)
+                writer.put(versionKey(2, 2, 10_000), [1])
+                try writer.flush()
+                writer.put(versionKey(2, 2, 10_001), [2])
+                let prefix = Array("s2".utf8) + [0] + Array("f2".utf8) + [0]
+                #expect(
+                    try newestFirst(writer, prefix, limit: 3, newerThan: floor).map(\.key) == [
+                        versionKey(2, 2, 10_001), versionKey(2, 2, 10_000),
+                    ])
+                var all = model
+                all[versionKey(2, 2, 10_000)] = [1]
+                all[versionKey(2, 2, 10_001)] = [2]
+                #expect(
+                    try newestFirst(writer, prefix, limit: .max) == expectedBackwards(all, prefix, stoppingAfter: .max))
+            }
+        }
+    }
+
+    @Test("a newest-first visit refuses a run whose keys are not below the newer runs' (the premise broken)")
+    func newestFirstPremise() throws {
+        try withTemporaryDirectory { path in
+            let fixture = try RunIndexFixture(path, scope: .zeroTerminatedParts(2))
+            let prefix = Array("s".utf8) + [0] + Array("f".utf8) + [0]
+            // The older run holds the greater key.
+            for suffix in [UInt64(9), 1] {
+                try fixture.environment.write { txn in
+                    try fixture.index.writer(in: txn).put(prefix + BigEndian.bytes(suffix), [0])
+                }
+            }
+            try fixture.environment.read { txn in
+                let reader = try fixture.index.reader(in: txn)
+                // Stopping in the newest run reads no further and finds nothing wrong.
+                try reader.forEachEntryNewestFirst(growingWithRecency: prefix, newerThan: nil) { _, _ in false }
+                #expect(throws: RunIndexDamage.self) {
+                    try reader.forEachEntryNewestFirst(growingWithRecency: prefix, newerThan: nil) { _, _ in true }
+                }
+            }
+        }
+    }
+
+    @Test(
         "damage is reported: a stray entry, a run whose count is wrong, a missing filter (by the full scan and the directory check)",
         arguments: [true, false])
     func damageIsReported(fullScan: Bool) throws {
