@@ -232,7 +232,10 @@ public final class Environment: @unchecked Sendable {
                     return .done(result)
                 }
                 // mdb_txn_commit frees the transaction whatever it returns: never abort after it.
+                let gate = txn.commitGate
+                gate?.enter()
                 let code = mdb_txn_commit(txn.handle)
+                gate?.leave()
                 if code != MDB_SUCCESS { txn.capture?.transactionAborted() }
                 if code == MDB_MAP_FULL { return .mapFull }
                 try check(code, "mdb_txn_commit")

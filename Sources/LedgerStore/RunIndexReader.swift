@@ -23,7 +23,8 @@ public protocol RunIndexView: AnyObject {
     /// `body` has seen every entry of the newer ones: a visit that stops at the first entry reads the
     /// newest run that holds the prefix, where ``forEachEntry(withPrefix:reverse:newerThan:_:)`` reads
     /// every run that may hold it. Throws ``RunIndexDamage`` when a run holds a key that is not below
-    /// the keys of the newer runs (the premise broken). `newerThan` as for ``withValue(_:newerThan:_:)``.
+    /// the keys of the newer runs (the premise broken). `body` must neither read nor write the index
+    /// (the visit moves one shared cursor between its calls). `newerThan` as for ``withValue(_:newerThan:_:)``.
     func forEachEntryNewestFirst(
         growingWithRecency prefix: [UInt8], newerThan floor: UInt64?,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Bool

@@ -19,6 +19,8 @@ public final class Transaction {
     /// Work that must be done before the transaction commits, in order of registration.
     private var commitHooks: [() throws -> Void] = []
     private var afterCommitHooks: [() -> Void] = []
+    /// The gate the commit itself goes through, if any.
+    private(set) var commitGate: CommitGate?
     private var appendCursors: [MDB_dbi: OpaquePointer] = [:]
     private var readCursors: [MDB_dbi: Cursor] = [:]
 
@@ -53,6 +55,7 @@ public final class Transaction {
         memos.removeAll()
         commitHooks.removeAll()
         afterCommitHooks.removeAll()
+        commitGate = nil
         appendCursors.removeAll()
         // A read-only transaction's cursors must be closed, before or after it ends; a write
         // transaction's were closed by LMDB when it ended.
@@ -84,6 +87,13 @@ public final class Transaction {
     public func afterCommit(_ hook: @escaping () -> Void) {
         precondition(isWritable, "only a write transaction commits changes")
         afterCommitHooks.append(hook)
+    }
+
+    /// Makes the commit itself (`mdb_txn_commit`, after the before-commit hooks) go through `gate`,
+    /// whatever it returns.
+    public func commitThrough(_ gate: CommitGate) {
+        precondition(isWritable, "only a write transaction commits changes")
+        commitGate = gate
     }
 
     func runAfterCommitHooks() {

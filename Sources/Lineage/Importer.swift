@@ -72,9 +72,12 @@ extension Ledger {
         defer { for end in cancellation { close(end) } }
         // Not inherited by a process the caller starts meanwhile (`pipe2` is not in Swift's Glibc).
         for end in cancellation { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        let hinter = SnapshotHinter(ledger: self)
+        // The producer sits out the writer's commits (``CommitGate``).
+        let commitGate = CommitGate()
         let producer = Producer(
             reader: LineReader(fd: fd, limit: EventPreparer.maxLineBytes, cancellation: cancellation[0]),
-            preparer: try makePreparer(), hinter: SnapshotHinter(ledger: self), queue: queue,
+            preparer: try makePreparer(), hinter: hinter, queue: queue, commitGate: commitGate,
             batchSize: options.atomic || options.dryRun ? 10_000 : options.batchSize, environment: environment)
         let thread = Thread { producer.run() }
         thread.stackSize = 4 << 20
@@ -112,7 +115,7 @@ extension Ledger {
             report(all, outcomes)
         } else {
             while let batch = try queue.pop() {
-                let (outcomes, head) = try append(lines: batch.lazy.map(\.prepared))
+                let (outcomes, head) = try append(lines: batch.lazy.map(\.prepared), commitGate: commitGate)
                 summary.head = head
                 report(batch, outcomes)
                 queue.recycle(consume batch)
@@ -129,8 +132,11 @@ extension Ledger {
 
     /// The same over any collection: the import passes its batch's lines as they are, not copied
     /// into an array of their own on the writer's thread.
-    private func append<Lines: Collection<PreparedLine>>(lines: Lines) throws -> (outcomes: [Outcome], head: TreeHead) {
+    private func append<Lines: Collection<PreparedLine>>(
+        lines: Lines, commitGate: CommitGate? = nil
+    ) throws -> (outcomes: [Outcome], head: TreeHead) {
         try environment.write { txn in
+            if let commitGate { txn.commitThrough(commitGate) }
             let appender = try log.appender(in: txn)
             let outcomes = try write(lines, in: txn, appender: appender, recordedAt: Self.now())
             return (outcomes, try appender.treeHead())
@@ -195,6 +201,7 @@ private final class Producer: @unchecked Sendable {
 
     private var work: Work?
     private let queue: BoundedQueue<[NumberedLine]>
+    private let commitGate: CommitGate
     private let batchSize: Int
     /// Where the data file's prefetched part ends.
     private var prefetched = 0
@@ -203,16 +210,17 @@ private final class Producer: @unchecked Sendable {
 
     init(
         reader: LineReader, preparer: EventPreparer, hinter: SnapshotHinter, queue: BoundedQueue<[NumberedLine]>,
-        batchSize: Int, environment: Environment
+        commitGate: CommitGate, batchSize: Int, environment: Environment
     ) {
         work = Work(reader: reader, preparer: preparer, hinter: hinter, environment: environment)
         self.queue = queue
+        self.commitGate = commitGate
         self.batchSize = batchSize
     }
 
     /// Hints the batch (its lookups in a snapshot, taken now) and hands it to the writer.
     private func push(_ batch: inout [NumberedLine], _ work: Work) throws -> Bool {
-        try work.hinter.addHints(to: &batch)
+        try work.hinter.addHints(to: &batch, pausingFor: commitGate)
         guard queue.push(batch) else { return false }
         // While the writer stores the batch, the pages it will take next are brought into the page
         // cache here (``Environment/prefetchGrowth(bytes:from:)``): 4 KiB an event, about three
@@ -243,6 +251,7 @@ private final class Producer: @unchecked Sendable {
             var batch: [NumberedLine] = []
             batch.reserveCapacity(batchSize)
             while let line = try work.reader.next() {
+                commitGate.waitWhileCommitting()
                 let prepared: PreparedLine =
                     line.tooLong
                     ? .rejected(

@@ -43,7 +43,8 @@ final class SnapshotHinter {
 
     init(ledger: Ledger) { self.ledger = ledger }
 
-    func addHints(to batch: inout [NumberedLine]) throws {
+    /// Hints `batch`, standing still through the writer's commits at each event (`gate`).
+    func addHints(to batch: inout [NumberedLine], pausingFor gate: CommitGate? = nil) throws {
         try ledger.environment.read { txn in
             let floors = SnapshotHints.Floors(
                 idempotency: try ledger.idempotency.recencyFloor(in: txn),
@@ -55,6 +56,7 @@ final class SnapshotHinter {
             try AESGCMSealer.withSealer { sealer in
                 var sealerKeys: [BytesKey: AESGCMSealer.Key] = [:]
                 for index in batch.indices {
+                    gate?.waitWhileCommitting()
                     guard case .event(var prepared) = batch[index].prepared else { continue }
                     let event = prepared.event
                     let known = try idempotency.get(event.envelope.id.bytes).flatMap { BigEndian.uint64($0) }

@@ -248,4 +248,63 @@ struct TransactionTests {
             #expect(ran == ["committed"])
         }
     }
+
+    @Test("a commit goes through its gate once and leaves it open; an abort, a discard and a retry do not pass")
+    func commitGatePasses() throws {
+        try withTemporaryDirectory { path in
+            let environment = try Environment(path: path, options: EnvironmentOptions(mapSize: 1 << 20))
+            let table = try environment.openDatabases([("t", [])])[0]
+            let gate = CommitGate()
+            try environment.write { txn in
+                txn.commitThrough(gate)
+                try txn.put(table, key: [1], value: [1])
+            }
+            #expect(gate.passes == 1)
+            gate.waitWhileCommitting()
+            _ = try? environment.write { txn in
+                txn.commitThrough(gate)
+                throw Deliberate()
+            }
+            try environment.writeAndDiscard { txn in txn.commitThrough(gate) }
+            #expect(gate.passes == 1)
+            // A write that fills the map is run again in a grown one: its one commit passes once.
+            var attempts = 0
+            try environment.write { txn in
+                attempts += 1
+                txn.commitThrough(gate)
+                for key in 0..<600 {
+                    try txn.put(table, key: BigEndian.bytes(UInt32(key)), value: [UInt8](repeating: 7, count: 4000))
+                }
+            }
+            #expect(attempts > 1)
+            #expect(gate.passes == 2)
+            gate.waitWhileCommitting()
+        }
+    }
+
+    @Test("a thread waiting at a gate goes on only once the commit has left it")
+    func commitGateHolds() throws {
+        let gate = CommitGate()
+        gate.enter()
+        let passed = NSCondition()
+        nonisolated(unsafe) var hasPassed = false
+        let thread = Thread {
+            gate.waitWhileCommitting()
+            passed.lock()
+            hasPassed = true
+            passed.broadcast()
+            passed.unlock()
+        }
+        thread.start()
+        passed.lock()
+        // Whatever the waiting thread does meanwhile, it must not get through a closed gate.
+        _ = passed.wait(until: Date().addingTimeInterval(0.05))
+        #expect(!hasPassed)
+        passed.unlock()
+        gate.leave()
+        passed.lock()
+        while !hasPassed { passed.wait() }
+        passed.unlock()
+        #expect(hasPassed)
+    }
 }
