@@ -72,12 +72,11 @@ extension Ledger {
         defer { for end in cancellation { close(end) } }
         // Not inherited by a process the caller starts meanwhile (`pipe2` is not in Swift's Glibc).
         for end in cancellation { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
-        let hinter = SnapshotHinter(ledger: self)
         // The producer sits out the writer's commits (``CommitGate``).
         let commitGate = CommitGate()
         let producer = Producer(
             reader: LineReader(fd: fd, limit: EventPreparer.maxLineBytes, cancellation: cancellation[0]),
-            preparer: try makePreparer(), hinter: hinter, queue: queue, commitGate: commitGate,
+            preparer: try makePreparer(), hinter: SnapshotHinter(ledger: self), queue: queue, commitGate: commitGate,
             batchSize: options.atomic || options.dryRun ? 10_000 : options.batchSize, environment: environment)
         let thread = Thread { producer.run() }
         thread.stackSize = 4 << 20
