@@ -26,13 +26,13 @@ public struct PreparedEvent: Sendable {
 
     private let derived: Derived
     /// The event, slimmed: its JSON is no longer needed once the fields below are derived.
-    var event: DomainEvent { derived.event }
+    var event: DomainEvent { _read { yield derived.event } }
     /// The canonical form as stored: each ingested value replaced by its sealed box's index.
-    var storedCanonical: [UInt8] { derived.storedCanonical }
+    var storedCanonical: [UInt8] { _read { yield derived.storedCanonical } }
     /// Per ingested item: the canonical JSON of its value, the plaintext to seal.
-    var plaintexts: [[UInt8]] { derived.plaintexts }
+    var plaintexts: [[UInt8]] { _read { yield derived.plaintexts } }
     /// Per ingested item: its identity-index key, when it is a personal identity code.
-    var identityDigests: [Digest?] { derived.identityDigests }
+    var identityDigests: [Digest?] { _read { yield derived.identityDigests } }
     /// What the import's producer found for the event in a snapshot, when it looked (``SnapshotHints``).
     var hints: SnapshotHints? = nil
 

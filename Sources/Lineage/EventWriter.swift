@@ -43,30 +43,29 @@ struct EventWriter {
     }
 
     mutating func write(_ prepared: PreparedEvent) throws -> Outcome {
-        let event = prepared.event
-        let envelope = event.envelope
+        // Read in place throughout: a copy of the event (or of its hints) costs a retain and a
+        // release of each of its strings and arrays.
         // A hinted id is known from the snapshot; else only what was stored since needs a look.
-        let hints = prepared.hints
         let known =
-            try hints?.knownSequence.map { BigEndian.bytes($0) }
-            ?? idempotency.get(envelope.id.bytes, newerThan: hints?.floors.idempotency)
+            try prepared.hints?.knownSequence.map { BigEndian.bytes($0) }
+            ?? idempotency.get(prepared.event.envelope.id.bytes, newerThan: prepared.hints?.floors.idempotency)
         if let stored = known {
             let sequence = BigEndian.uint64(stored) ?? 0
             if try ledger.record(at: sequence, holds: prepared, in: txn) { return .duplicate(sequence) }
             return .rejected(
                 Rejection(
-                    id: envelope.id.description, field: "id", rule: .idConflict,
+                    id: prepared.event.envelope.id.description, field: "id", rule: .idConflict,
                     message: "id was already recorded, as sequence number \(sequence), with other content"))
         }
         if var rejection = try StateRules(projections: ledger.projections, txn: txn).check(
-            event, parties: &parties, sentVersions: &sentVersions, hints: hints)
+            prepared.event, parties: &parties, sentVersions: &sentVersions, hints: prepared.hints)
         {
-            rejection.id = envelope.id.description
+            rejection.id = prepared.event.envelope.id.description
             return .rejected(rejection)
         }
         let sequence = appender.size
         let resolution =
-            if case .disclosed = event.payload {
+            if case .disclosed = prepared.event.payload {
                 Resolution(versions: sentVersions.map { Resolution.Version(sequence: $0.sequence, item: $0.item) })
             } else {
                 Resolution(versions: [])
@@ -76,27 +75,27 @@ struct EventWriter {
             recordedAt: recordedAt, canonicalEvent: prepared.storedCanonical, sealed: SealedValue.encode(sealed),
             resolution: resolution.encoded())
         try appender.append(record.encoded())
-        idempotency.put(envelope.id.bytes, BigEndian.bytes(sequence))
+        idempotency.put(prepared.event.envelope.id.bytes, BigEndian.bytes(sequence))
         let entries = try Projections.entries(
-            of: event, sequence: sequence, recordedAt: recordedAt, sealed: sealed, resolution: resolution
+            of: prepared.event, sequence: sequence, recordedAt: recordedAt, sealed: sealed, resolution: resolution
         ) { prepared.identityDigests[$0] }
         try ledger.projections.store(entries, in: txn)
-        if case .partyRegistered(let registration) = event.payload { parties.forget(registration.party) }
+        if case .partyRegistered(let registration) = prepared.event.payload { parties.forget(registration.party) }
         return .appended(sequence)
     }
 
     /// Each ingested value sealed under its erasure unit's data key, bound to the event id, the item
     /// and the key.
     private mutating func seal(_ prepared: PreparedEvent, sequence: UInt64) throws -> [SealedValue] {
-        let event = prepared.event
-        guard case .ingested(let ingestion) = event.payload, let subject = event.envelope.subject else { return [] }
+        guard case .ingested(let ingestion) = prepared.event.payload, let subject = prepared.event.envelope.subject
+        else { return [] }
         var sealed: [SealedValue] = []
         sealed.reserveCapacity(ingestion.items.count)
         // Values the producer sealed under keys the snapshot had stand while no key has been
         // destroyed since (the vault's generation); the others are sealed here.
-        let hints = prepared.hints.flatMap { $0.floors.vaultGeneration == vaultGeneration ? $0 : nil }
+        let hintsHold = prepared.hints?.floors.vaultGeneration == vaultGeneration
         for (index, item) in ingestion.items.enumerated() {
-            if let hinted = hints?.sealed[index] {
+            if hintsHold, let hinted = prepared.hints?.sealed[index] {
                 sealed.append(SealedValue(keyID: hinted.keyID, combined: hinted.combined))
                 continue
             }
@@ -104,13 +103,13 @@ struct EventWriter {
             let unit = Vault.unit(subject: subject, caseID: ingestion.caseID, category: category)
             let dataKey = try ledger.vault.dataKey(
                 forUnit: unit, creatingFor: sequence, item: index, in: txn, cache: &dataKeys,
-                generation: vaultGeneration, newerThan: hints?.floors.units, sealer: sealer,
+                generation: vaultGeneration, newerThan: hintsHold ? prepared.hints?.floors.units : nil, sealer: sealer,
                 keyEncryptionKey: keyEncryptionKey)
             let sealerKey = try sealerKeys.context(forKeyID: dataKey.id, key: dataKey.key, in: sealer)
             let combined = try sealer.seal(
                 prepared.plaintexts[index], key: sealerKey,
                 associatedData: Vault.valueAssociatedData(
-                    eventID: event.envelope.id, item: index, field: item.field, keyID: dataKey.id))
+                    eventID: prepared.event.envelope.id, item: index, field: item.field, keyID: dataKey.id))
             sealed.append(SealedValue(keyID: dataKey.id, combined: combined))
         }
         return sealed
