@@ -105,6 +105,33 @@ struct SnapshotHintTests {
             Issue.record("the hinted ledger does not verify")
             return
         }
+        try Self.expectNewestFirstVersions(in: hinted, disclosing: lines)
+    }
+
+    /// Every field a line of `lines` discloses: its version as the write path looks it up (newest run
+    /// first, stopping at the first that serves) is the one the field's whole history names, over
+    /// the many runs, merged and not, that small batches leave.
+    static func expectNewestFirstVersions(in ledger: Ledger, disclosing lines: [[UInt8]]) throws {
+        let preparer = try ledger.makePreparer()
+        var asked = Set<String>()
+        try ledger.environment.read { txn in
+            #expect(try ledger.projections.provenance.runs(in: txn).count >= 4)
+            for (number, line) in lines.enumerated() {
+                guard case .event(let prepared) = preparer.prepare(line[...], line: number + 1),
+                    case .disclosed(let disclosure) = prepared.event.payload,
+                    let subject = prepared.event.envelope.subject
+                else { continue }
+                for field in disclosure.fields
+                where asked.insert("\(subject) \(field) \(disclosure.caseID ?? "")").inserted {
+                    let history = try ledger.projections.versions(subject: subject, field: field, in: txn)
+                    let matching = history.last { $0.caseID == nil || $0.caseID == disclosure.caseID }
+                    let found = try ledger.projections.versionCandidates(
+                        subject: subject, field: field, caseID: disclosure.caseID, in: txn)
+                    #expect(found == Projections.VersionCandidates(matching: matching, latest: history.last))
+                }
+            }
+        }
+        #expect(asked.count > 100)
     }
 
     @Test("a rebuild that writes a run after every decoded batch stores what the import stored")
