@@ -16,7 +16,8 @@ public final class CommitGate: @unchecked Sendable {
 
     public init() {}
 
-    /// How many commits have gone through the gate.
+    /// How many times `mdb_txn_commit` has run through the gate (a commit that failed for a full map
+    /// and ran again in a grown one counts twice).
     public var passes: Int {
         condition.lock()
         defer { condition.unlock() }
