@@ -433,22 +433,19 @@ struct QueryContext {
         return key
     }
 
-    /// "lineage data key v1" ‖ 0x00.
-    private static let wrapLabel = Array("lineage data key v1".utf8) + [0]
-
     /// Writes a wrapped data key's associated data at the start of `out` and returns its length: the
     /// bytes of ``Vault/wrapAssociatedData(keyID:)``, "lineage data key v1" ‖ 0x00 ‖ key id (16).
     static func wrapAssociatedData(into out: inout UnsafeMutableRawBufferPointer, keyID: UnsafeRawBufferPointer)
         -> Int
     {
         precondition(keyID.count == 16)
-        let length = wrapLabel.count + 16
+        let length = Vault.wrapLabel.count + 16
         if out.count < length {
             out.deallocate()
             out = .allocate(byteCount: length * 2, alignment: 8)
         }
-        wrapLabel.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        (out.baseAddress! + wrapLabel.count).copyMemory(from: keyID.baseAddress!, byteCount: 16)
+        Vault.wrapLabel.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        (out.baseAddress! + Vault.wrapLabel.count).copyMemory(from: keyID.baseAddress!, byteCount: 16)
         return length
     }
 

@@ -40,6 +40,15 @@ struct QueryPathTests {
         }
     }
 
+    @Test("the vault's unit keys, key ids and wrapping associated data are the bytes docs/FORMAT.md gives")
+    func vaultLayouts() {
+        #expect(Vault.unit(subject: "p1", caseID: "c9", category: "contact") == Array("p1\u{0}c9\u{0}contact".utf8))
+        #expect(Vault.unit(subject: "p1", caseID: nil, category: "contact") == Array("p1\u{0}\u{0}contact".utf8))
+        let keyID = Vault.keyID(sequence: 0x0102_0304_0506_0708, item: 3)
+        #expect(keyID == [1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 3])
+        #expect(Vault.wrapAssociatedData(keyID: keyID) == Array("lineage data key v1".utf8) + [0] + keyID)
+    }
+
     @Test("an event id spelled from its two words is EventID.description")
     func uuidStrings() throws {
         for _ in 0..<50 {
