@@ -6,6 +6,10 @@ struct EventWriter {
     let appender: LogAppender
     let recordedAt: Int64
     private let idempotency: RunIndexWriter
+    /// The ledger's projections and vault, copied once: reading them through `ledger` copies the
+    /// struct, a retain and a release of each of its references, at every use.
+    private let projections: Projections
+    private let vault: Vault
     private var dataKeys: [BytesKey: (id: [UInt8], key: [UInt8])] = [:]
     private var parties: PartyCache
     /// How many registrations `projection.parties` held when the transaction began.
@@ -25,6 +29,8 @@ struct EventWriter {
         self.appender = appender
         self.recordedAt = recordedAt
         self.sealer = sealer
+        projections = ledger.projections
+        vault = ledger.vault
         keyEncryptionKey = try sealer.add(key: ledger.vault.keyEncryptionKey)
         idempotency = try ledger.idempotency.writer(in: txn)
         vaultGeneration = try ledger.vault.generation(in: txn)
@@ -57,7 +63,7 @@ struct EventWriter {
                     id: prepared.event.envelope.id.description, field: "id", rule: .idConflict,
                     message: "id was already recorded, as sequence number \(sequence), with other content"))
         }
-        if var rejection = try StateRules(projections: ledger.projections, txn: txn).check(
+        if var rejection = try StateRules(projections: projections, txn: txn).check(
             prepared.event, parties: &parties, sentVersions: &sentVersions, hints: prepared.hints)
         {
             rejection.id = prepared.event.envelope.id.description
@@ -79,7 +85,7 @@ struct EventWriter {
         let entries = try Projections.entries(
             of: prepared.event, sequence: sequence, recordedAt: recordedAt, sealed: sealed, resolution: resolution
         ) { prepared.identityDigests[$0] }
-        try ledger.projections.store(entries, in: txn)
+        try projections.store(entries, in: txn)
         if case .partyRegistered(let registration) = prepared.event.payload { parties.forget(registration.party) }
         return .appended(sequence)
     }
@@ -101,7 +107,7 @@ struct EventWriter {
             }
             let category = Vocabulary.standard.fields[item.field]?.category ?? ""
             let unit = Vault.unit(subject: subject, caseID: ingestion.caseID, category: category)
-            let dataKey = try ledger.vault.dataKey(
+            let dataKey = try vault.dataKey(
                 forUnit: unit, creatingFor: sequence, item: index, in: txn, cache: &dataKeys,
                 generation: vaultGeneration, newerThan: hintsHold ? prepared.hints?.floors.units : nil, sealer: sealer,
                 keyEncryptionKey: keyEncryptionKey)
