@@ -91,7 +91,10 @@ extension Ledger {
         var summary = AppendSummary(head: try treeHead())
         var handled = 0
         func report(_ batch: [NumberedLine], _ outcomes: [Outcome]) {
-            for (line, outcome) in zip(batch, outcomes) {
+            // By index: a line taken out of the batch is a copy, a retain and a release of each of its
+            // references.
+            for index in batch.indices {
+                let outcome = outcomes[index]
                 switch outcome {
                 case .appended: summary.appended += 1
                 case .duplicate: summary.duplicates += 1
@@ -99,7 +102,7 @@ extension Ledger {
                 case .discarded: summary.discarded += 1
                 case .wouldAppend: summary.wouldAppend += 1
                 }
-                onLine(LineOutcome(line: line, outcome: outcome))
+                onLine(LineOutcome(line: batch[index], outcome: outcome))
             }
             handled += batch.count
             progress(handled)
