@@ -193,25 +193,17 @@ public final class RunIndexReader: RunIndexView {
         // Every entry is collected before `body` sees any, so a nested scan may reuse the cursor.
         let cursor = try txn.sharedCursor(index.database)
         for position in candidates {
-            let start = prefix.withUnsafeBytes { bytes -> [UInt8] in
-                setPhysicalKey(run: directory.runs[position].id, bytes)
-                return physicalKey
-            }
+            let start = physicalStart(ofRun: position, prefix: prefix)
             var list: [PendingPuts.Entry] = []
             // Room for a person's versions of a field in one run, at once: growing from empty
             // reallocated a few times per run read.
             list.reserveCapacity(8)
             try start.withUnsafeBytes { startBytes in
-                var found = try cursor.withEntry(atLeast: start) { key, value in
-                    hasPrefix(key, startBytes)
-                        ? PendingPuts.Entry(key: UnsafeRawBufferPointer(rebasing: key[4...]), value: value) : nil
-                }
+                let inRange = { Self.entry($0, $1, under: startBytes) }
+                var found = try cursor.withEntry(atLeast: start, inRange)
                 while let current = found, let entry = current {
                     list.append(entry)
-                    found = try cursor.withEntry(.next) { key, value in
-                        hasPrefix(key, startBytes)
-                            ? PendingPuts.Entry(key: UnsafeRawBufferPointer(rebasing: key[4...]), value: value) : nil
-                    }
+                    found = try cursor.withEntry(.next, inRange)
                 }
             }
             if !list.isEmpty { lists.append(list) }
@@ -246,15 +238,9 @@ public final class RunIndexReader: RunIndexView {
         let cursor = try txn.sharedCursor(index.database)
         var stopped = false
         for position in candidates where !stopped {
-            let start = prefix.withUnsafeBytes { bytes -> [UInt8] in
-                setPhysicalKey(run: directory.runs[position].id, bytes)
-                return physicalKey
-            }
+            let start = physicalStart(ofRun: position, prefix: prefix)
             try start.withUnsafeBytes { startBytes in
-                func inRange(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> PendingPuts.Entry? {
-                    hasPrefix(key, startBytes)
-                        ? PendingPuts.Entry(key: UnsafeRawBufferPointer(rebasing: key[4...]), value: value) : nil
-                }
+                let inRange = { Self.entry($0, $1, under: startBytes) }
                 // The last entry under the prefix: the one before the first key past its range.
                 var found: PendingPuts.Entry??
                 if let end = Self.successor(of: start), try cursor.withEntry(atLeast: end, { _, _ in true }) != nil {
@@ -279,6 +265,22 @@ public final class RunIndexReader: RunIndexView {
                 }
             }
         }
+    }
+
+    /// Where the entries under `prefix` of the run at `position` start: the physical key run ‖ prefix.
+    private func physicalStart(ofRun position: Int, prefix: [UInt8]) -> [UInt8] {
+        prefix.withUnsafeBytes { bytes in
+            setPhysicalKey(run: directory.runs[position].id, bytes)
+            return physicalKey
+        }
+    }
+
+    /// The entry a cursor lends, logically (its key without the run number), when its physical key
+    /// starts with `start` (run ‖ prefix); nil past the prefix's range in the run.
+    private static func entry(
+        _ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, under start: UnsafeRawBufferPointer
+    ) -> PendingPuts.Entry? {
+        hasPrefix(key, start) ? PendingPuts.Entry(key: UnsafeRawBufferPointer(rebasing: key[4...]), value: value) : nil
     }
 
     /// The least key greater than every key that starts with `bytes`, if there is one.
